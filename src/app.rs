@@ -1,0 +1,160 @@
+//! The application: shared state, the router, and serving with graceful shutdown.
+
+use std::future::Future;
+use std::io::ErrorKind;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::db::Database;
+
+/// What every handler can reach; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub catalog: Arc<Catalog>,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Opens the database named by the settings (creating it and applying migrations).
+    pub async fn open(config: Config) -> Result<AppState, String> {
+        if config.database_url.is_none() {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                format!(
+                    "cannot create the data folder {}: {e}; choose a writable folder with --data-dir or SCORECARD_DATA_DIR",
+                    config.data_dir.display()
+                )
+            })?;
+        }
+        let url = config.database_url();
+        let db = Database::connect(&url, config.sqlite_synchronous)
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot open the database at {url}: {e}; check that the folder exists and is writable (--data-dir / SCORECARD_DATA_DIR, or --database-url / SCORECARD_DATABASE_URL)"
+                )
+            })?;
+        Ok(AppState {
+            db,
+            catalog: Arc::new(Catalog::bundled()),
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// Every route of the application, with its layers.
+pub fn build_router(state: AppState) -> Router {
+    let router = Router::new()
+        .merge(crate::web::routes())
+        .merge(crate::scorecard::routes());
+    crate::web::layers::apply(router).with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Binds the configured address, with a message that says what to change when it cannot.
+pub async fn bind(config: &Config) -> Result<TcpListener, String> {
+    TcpListener::bind(config.bind).await.map_err(|e| {
+        let why = match e.kind() {
+            ErrorKind::AddrInUse => "the address is already in use: stop the other program or choose another port".to_string(),
+            ErrorKind::PermissionDenied => "permission denied: choose a port above 1024".to_string(),
+            ErrorKind::AddrNotAvailable => "this machine has no such address: use 127.0.0.1 or 0.0.0.0".to_string(),
+            _ => e.to_string(),
+        };
+        format!("cannot listen on {}: {why} (--bind or SCORECARD_BIND)", config.bind)
+    })
+}
+
+/// The server's life: open the database, bind, serve until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> Result<(), String> {
+    let state = AppState::open(config.clone()).await?;
+    let listener = bind(&config).await?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, database = %redact_url(&config.database_url()), "scorecard listening on http://{addr}");
+    let db = state.db.clone();
+    let result = serve(listener, build_router(state), shutdown_signal()).await;
+    db.close().await;
+    tracing::info!("scorecard stopped");
+    result.map_err(|e| format!("the server stopped: {e}"))
+}
+
+/// Completes on Ctrl-C or SIGTERM (what `docker stop` sends).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Keeps credentials in a database URL out of the logs.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+/// `scorecard healthcheck`: a plain HTTP/1.1 GET of /healthz on the configured port, so a
+/// container image needs no curl.
+pub async fn healthcheck(config: &Config) -> Result<(), String> {
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let check = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut head = vec![0; 64];
+        let n = stream.read(&mut head).await?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&head[..n]).into_owned())
+    };
+    let head = tokio::time::timeout(std::time::Duration::from_secs(5), check)
+        .await
+        .map_err(|_| format!("{addr} did not answer within 5 s"))?
+        .map_err(|e| format!("cannot reach {addr}: {e}"))?;
+    if head.starts_with("HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(format!("{addr} answered: {}", head.lines().next().unwrap_or("")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_credentials_never_reach_the_log() {
+        assert_eq!(super::redact_url("postgres://u:secret@db/x"), "postgres://***@db/x");
+        assert_eq!(super::redact_url("sqlite://./data/s.db"), "sqlite://./data/s.db");
+    }
+}

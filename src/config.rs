@@ -1,0 +1,93 @@
+//! Settings: every one a command-line flag and an environment variable, with a default
+//! that works on a laptop.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::db::Synchronous;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scorecard",
+    version,
+    about = "The AI Operating Model Scorecard: owners, metrics, routing and the Investable Bet Gate for every AI workflow",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web application (the default).
+    Serve,
+    /// Ask a running server whether it is alive: exits 0 if /healthz answers 200. For
+    /// container health checks, with no curl needed.
+    Healthcheck,
+}
+
+#[derive(Debug, Clone, Parser)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "SCORECARD_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Folder for the SQLite database, created if missing.
+    #[arg(long, env = "SCORECARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL, such as sqlite:///var/lib/scorecard/scorecard.db; overrides --data-dir.
+    #[arg(long, env = "SCORECARD_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// The address people reach this server at, such as https://scorecard.example.com;
+    /// share links are built on it. Without it, links use the address the browser used.
+    #[arg(long, env = "SCORECARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "SCORECARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// SQLite durability: `normal` survives a crash of the app; `full` also a power cut.
+    #[arg(long, env = "SCORECARD_SQLITE_SYNCHRONOUS", value_enum, default_value_t = Synchronous::Normal)]
+    pub sqlite_synchronous: Synchronous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    /// The database URL in force: the explicit one, or a file in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("scorecard.db").display()),
+        }
+    }
+
+    /// The public base URL without a trailing slash, if one was given.
+    pub fn public_base(&self) -> Option<&str> {
+        self.public_url.as_deref().map(|u| u.trim_end_matches('/'))
+    }
+
+    /// Settings for tests and tools: a database at `url`, everything else default.
+    pub fn for_database(url: impl Into<String>) -> Config {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: PathBuf::from("./data"),
+            database_url: Some(url.into()),
+            public_url: None,
+            log_format: LogFormat::Text,
+            sqlite_synchronous: Synchronous::Normal,
+        }
+    }
+}

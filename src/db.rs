@@ -1,0 +1,95 @@
+//! The SQLite database: a read pool, a single-connection write pool and the embedded
+//! migrations.
+//!
+//! SQLite allows one writer at a time. With several pooled writers, concurrent form posts
+//! race for the lock, and a deferred transaction that reads before it writes cannot wait
+//! for it: it fails with "database is locked" whatever the busy timeout. So every write
+//! goes through one connection, in transactions begun `IMMEDIATE`, and queue in the pool
+//! instead; reads run in parallel on their own pool thanks to WAL.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+/// How long a connection waits for a lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Readers run in parallel; a few are plenty for a 2-core box serving a workshop.
+const READ_CONNECTIONS: u32 = 8;
+
+#[derive(Clone, Debug)]
+pub struct Database {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+/// A write transaction, begun `IMMEDIATE` on the single writer connection.
+pub type WriteTx = Transaction<'static, Sqlite>;
+
+impl Database {
+    /// Opens (creating if missing) the database at `url`, applies the migrations, and
+    /// returns both pools.
+    pub async fn connect(url: &str, synchronous: Synchronous) -> Result<Database, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous.into())
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            // Form posts queue for the writer; give them as long as SQLite would.
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!().run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Database { read, write })
+    }
+
+    /// The pool for reads that need no transaction.
+    pub fn reader(&self) -> &SqlitePool {
+        &self.read
+    }
+
+    /// Begins a write transaction. It holds SQLite's write lock from its first statement,
+    /// so what it reads stays true until it commits.
+    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
+        self.write.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// Checks that the database answers: used by the readiness probe.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("select 1").execute(&self.read).await.map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// SQLite's `synchronous` setting: `normal` is safe in WAL mode against application
+/// crashes; `full` also survives power loss at some cost per commit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Synchronous {
+    #[default]
+    Normal,
+    Full,
+}
+
+impl From<Synchronous> for SqliteSynchronous {
+    fn from(s: Synchronous) -> Self {
+        match s {
+            Synchronous::Normal => SqliteSynchronous::Normal,
+            Synchronous::Full => SqliteSynchronous::Full,
+        }
+    }
+}

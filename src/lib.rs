@@ -1,0 +1,17 @@
+//! The AI Operating Model Scorecard, as a library the binary and the tests share.
+
+pub mod app;
+/// The model price catalog used to estimate spend from token volumes.
+pub mod catalog;
+/// Settings: flags and environment variables.
+pub mod config;
+/// SQLite pools, migrations and write transactions.
+pub mod db;
+/// The one error type and its policy.
+pub mod error;
+/// The scorecard domain: model, rules, storage, CSV, pages.
+pub mod scorecard;
+/// Logging set-up.
+pub mod telemetry;
+/// Cross-cutting HTTP: access to scorecards by link, layers, health, assets, common pages.
+pub mod web;

@@ -1,0 +1,432 @@
+//! HTTP handlers for scorecards: extract, call the service, render or redirect.
+//!
+//! Forms follow one pattern: a bad field re-renders the same form with the values typed
+//! and a message beside the field (422), nothing saved; success redirects (303).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::csv as contract;
+use super::input::{Column, FieldErrors, RawWorkflow};
+use super::money::Currency;
+use super::repo::LinkKind;
+use super::service::{self, ImportError, SaveError, SettingsForm};
+use super::views::{
+    ImportErrorsPage, LandingPage, ScorecardPage, SettingsPage, WorkflowFormPage, new_workflow_values,
+};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::web::access::{Access, EditAccess};
+use crate::web::wants_json;
+
+fn render(status: StatusCode, page: &impl Template) -> AppResult<Response> {
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+pub async fn landing() -> AppResult<Response> {
+    render(
+        StatusCode::OK,
+        &LandingPage {
+            name: String::new(),
+            currency: "USD".into(),
+            errors: Vec::new(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    currency: String,
+}
+
+pub async fn create(State(state): State<AppState>, Form(form): Form<CreateForm>) -> AppResult<Response> {
+    let mut errors = Vec::new();
+    let name = super::model::parse_name(&form.name).map_err(|m| errors.push(("name", m)));
+    let code = if form.currency.trim().is_empty() { "USD" } else { form.currency.as_str() };
+    let currency = Currency::parse(code).map_err(|m| errors.push(("currency", m)));
+    let (Ok(name), Ok(currency)) = (name, currency) else {
+        let page = LandingPage {
+            name: form.name,
+            currency: form.currency,
+            errors,
+        };
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let scorecard = service::create_scorecard(&state, &name, currency).await?;
+    Ok(see_other(&format!("/s/{}", scorecard.edit_token)))
+}
+
+pub async fn demo(State(state): State<AppState>) -> AppResult<Response> {
+    let scorecard = service::create_demo(&state).await?;
+    Ok(see_other(&format!("/s/{}", scorecard.edit_token)))
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    added: Option<u32>,
+    updated: Option<u32>,
+    saved: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    access: Access,
+    Query(q): Query<ShowQuery>,
+) -> AppResult<Response> {
+    let base = access.base();
+    let can_edit = access.can_edit();
+    let report = service::report(&state, access.scorecard).await?;
+    let notice = match (q.added, q.updated, q.saved) {
+        (Some(a), Some(u), _) => Some(format!("Imported: {a} added, {u} updated.")),
+        (_, _, Some(what)) if what == "deleted" => Some("Workflow deleted.".into()),
+        (_, _, Some(_)) => Some("Saved.".into()),
+        _ => None,
+    };
+    render(StatusCode::OK, &ScorecardPage::new(&report, base, can_edit, notice))
+}
+
+pub async fn json(State(state): State<AppState>, access: Access) -> AppResult<Response> {
+    let report = service::report(&state, access.scorecard).await?;
+    Ok(Json(report.to_json()).into_response())
+}
+
+pub async fn export(State(state): State<AppState>, access: Access) -> AppResult<Response> {
+    let report = service::report(&state, access.scorecard).await?;
+    let body = contract::export(&report).map_err(|e| AppError::corrupt(e.to_string()))?;
+    let filename = format!("{}.csv", slug(&report.scorecard.name));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A file name made of the scorecard's name: lowercase letters, digits and dashes.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for ch in name.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    if out.is_empty() { "scorecard".into() } else { out.into() }
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    EditAccess(access): EditAccess,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let json = wants_json(&headers);
+    let mut file = None;
+    loop {
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {}", e.body_text())))?;
+        let Some(field) = field else { break };
+        if field.name() == Some("file") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {}", e.body_text())))?;
+            file = Some(bytes);
+        }
+    }
+    let Some(bytes) = file else {
+        return Err(AppError::BadRequest(
+            "no file was uploaded: send the CSV in a multipart field named \"file\"".into(),
+        ));
+    };
+    match service::import_csv(&state, &access.scorecard, &bytes).await {
+        Ok(summary) if json => Ok(Json(summary).into_response()),
+        Ok(summary) => Ok(see_other(&format!(
+            "{}?added={}&updated={}",
+            access.base(),
+            summary.added,
+            summary.updated
+        ))),
+        Err(ImportError::Rejected(errors)) if json => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(serde_json::json!({ "errors": errors })),
+        )
+            .into_response()),
+        Err(ImportError::Rejected(errors)) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ImportErrorsPage {
+                scorecard_name: access.scorecard.name.clone(),
+                base: access.base(),
+                errors,
+            },
+        ),
+        Err(ImportError::Failed(e)) => Err(e),
+    }
+}
+
+/// The workflow form's fields as posted: every column, plus the version it was loaded at.
+fn raw_from_form(form: &HashMap<String, String>) -> RawWorkflow {
+    let mut raw = RawWorkflow::default();
+    for c in Column::ALL {
+        raw.set(c, form.get(c.as_str()).cloned().unwrap_or_default());
+    }
+    raw
+}
+
+fn form_page(
+    state: &AppState,
+    access: &Access,
+    workflow: Option<(i64, i64)>,
+    values: &RawWorkflow,
+    errors: &FieldErrors,
+    notice: Option<String>,
+) -> WorkflowFormPage {
+    let base = access.base();
+    let (title, action) = match workflow {
+        Some((id, _)) => (
+            format!("Edit {}", values.get(Column::Name).unwrap_or_default()),
+            format!("{base}/workflows/{id}"),
+        ),
+        None => ("Add a workflow".to_string(), format!("{base}/workflows")),
+    };
+    WorkflowFormPage {
+        scorecard_name: access.scorecard.name.clone(),
+        base,
+        title,
+        action,
+        workflow_id: workflow.map(|(id, _)| id),
+        version: workflow.map(|(_, v)| v),
+        currency: access.scorecard.currency.code,
+        notice,
+        has_errors: !errors.is_empty(),
+        sections: WorkflowFormPage::sections(values, errors),
+        models: state.catalog.names().map(str::to_string).collect(),
+        tiers: super::model::Tier::ALL,
+        verdicts: super::model::Verdict::ALL,
+    }
+}
+
+pub async fn new_workflow(State(state): State<AppState>, EditAccess(access): EditAccess) -> AppResult<Response> {
+    let page = form_page(&state, &access, None, &new_workflow_values(), &FieldErrors::default(), None);
+    render(StatusCode::OK, &page)
+}
+
+pub async fn create_workflow(
+    State(state): State<AppState>,
+    EditAccess(access): EditAccess,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let raw = raw_from_form(&form);
+    match service::save_workflow(&state, &access.scorecard, None, None, &raw).await {
+        Ok(_) => Ok(see_other(&format!("{}?saved=added", access.base()))),
+        Err(SaveError::Invalid(errors)) => {
+            render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&state, &access, None, &raw, &errors, None))
+        }
+        Err(SaveError::Stale(_)) => Err(AppError::corrupt("a new workflow cannot be stale")),
+        Err(SaveError::Failed(e)) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WorkflowPath {
+    id: String,
+}
+
+impl WorkflowPath {
+    fn id(&self) -> AppResult<i64> {
+        self.id.parse().map_err(|_| AppError::NotFound)
+    }
+}
+
+pub async fn edit_workflow(
+    State(state): State<AppState>,
+    EditAccess(access): EditAccess,
+    Path(path): Path<WorkflowPath>,
+) -> AppResult<Response> {
+    let workflow = service::get_workflow(&state, &access.scorecard, path.id()?).await?;
+    let values = service::form_values(&workflow.fields, access.scorecard.currency);
+    let page = form_page(
+        &state,
+        &access,
+        Some((workflow.id, workflow.version)),
+        &values,
+        &FieldErrors::default(),
+        None,
+    );
+    render(StatusCode::OK, &page)
+}
+
+pub async fn update_workflow(
+    State(state): State<AppState>,
+    EditAccess(access): EditAccess,
+    Path(path): Path<WorkflowPath>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let id = path.id()?;
+    let raw = raw_from_form(&form);
+    let version = form.get("version").and_then(|v| v.parse().ok());
+    match service::save_workflow(&state, &access.scorecard, Some(id), version, &raw).await {
+        Ok(_) => Ok(see_other(&format!("{}?saved=updated", access.base()))),
+        Err(SaveError::Invalid(errors)) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_page(&state, &access, Some((id, version.unwrap_or(0))), &raw, &errors, None),
+        ),
+        Err(SaveError::Stale(current)) => {
+            // Keep what the user typed, and let them save it over the newer version
+            // knowingly: the form now carries the current version.
+            let notice = format!(
+                "Someone else saved this workflow while you were editing. Your values are below and \
+                 nothing was overwritten: check them against the scorecard, then save again to \
+                 replace the other change, or go back to keep it. (Their owner: {:?}, spend: {}.)",
+                current.fields.owner,
+                contract::cell(&current.fields, Column::MonthlySpend, access.scorecard.currency)
+            );
+            render(
+                StatusCode::CONFLICT,
+                &form_page(
+                    &state,
+                    &access,
+                    Some((id, current.version)),
+                    &raw,
+                    &FieldErrors::default(),
+                    Some(notice),
+                ),
+            )
+        }
+        Err(SaveError::Failed(e)) => Err(e),
+    }
+}
+
+pub async fn delete_workflow(
+    State(state): State<AppState>,
+    EditAccess(access): EditAccess,
+    Path(path): Path<WorkflowPath>,
+) -> AppResult<Response> {
+    service::delete_workflow(&state, &access.scorecard, path.id()?).await?;
+    Ok(see_other(&format!("{}?saved=deleted", access.base())))
+}
+
+/// Absolute share links: on the configured public URL, or on the address the browser used.
+fn share_links(state: &AppState, headers: &HeaderMap, access: &Access) -> (String, String) {
+    let origin = match state.config.public_base() {
+        Some(base) => base.to_string(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    };
+    let s = &access.scorecard;
+    (format!("{origin}/s/{}", s.edit_token), format!("{origin}/v/{}", s.view_token))
+}
+
+fn settings_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    access: &Access,
+    form: SettingsForm,
+    errors: Vec<(&'static str, String)>,
+    notice: Option<String>,
+) -> SettingsPage {
+    let (edit_url, view_url) = share_links(state, headers, access);
+    SettingsPage {
+        scorecard_name: access.scorecard.name.clone(),
+        base: access.base(),
+        form,
+        errors,
+        edit_url,
+        view_url,
+        notice,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SettingsQuery {
+    rotated: Option<String>,
+    saved: Option<String>,
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    EditAccess(access): EditAccess,
+    headers: HeaderMap,
+    Query(q): Query<SettingsQuery>,
+) -> AppResult<Response> {
+    let notice = match (q.rotated.as_deref(), q.saved) {
+        (Some("edit"), _) => Some("New edit link made: the old one no longer works. Share this one with the workshop.".into()),
+        (Some(_), _) => Some("New view link made: the old one no longer works.".into()),
+        (None, Some(_)) => Some("Settings saved.".into()),
+        _ => None,
+    };
+    let form = SettingsForm::of(&access.scorecard);
+    render(StatusCode::OK, &settings_page(&state, &headers, &access, form, Vec::new(), notice))
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    EditAccess(access): EditAccess,
+    headers: HeaderMap,
+    Form(form): Form<SettingsForm>,
+) -> AppResult<Response> {
+    match service::update_settings(&state, &access.scorecard, &form).await? {
+        Ok(()) => Ok(see_other(&format!("{}/settings?saved=1", access.base()))),
+        Err(errors) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &settings_page(&state, &headers, &access, form, errors, None),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RotatePath {
+    link: String,
+}
+
+pub async fn rotate(
+    State(state): State<AppState>,
+    EditAccess(access): EditAccess,
+    Path(path): Path<RotatePath>,
+) -> AppResult<Response> {
+    let kind = match path.link.as_str() {
+        "edit" => LinkKind::Edit,
+        "view" => LinkKind::View,
+        _ => return Err(AppError::NotFound),
+    };
+    let scorecard = service::rotate(&state, &access.scorecard, kind).await?;
+    Ok(see_other(&format!(
+        "/s/{}/settings?rotated={}",
+        scorecard.edit_token, path.link
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn export_file_names_are_plain() {
+        assert_eq!(super::slug("Northwind Mutual (demo)"), "northwind-mutual-demo");
+        assert_eq!(super::slug("  "), "scorecard");
+        assert_eq!(super::slug("Ärger & Co"), "rger-co");
+    }
+}

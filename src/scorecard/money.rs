@@ -1,0 +1,364 @@
+//! Exact money, currencies and ratios.
+//!
+//! Money is an integer count of the currency's minor units; ratios and shares are exact
+//! fractions. Nothing here touches a float, so totals add up to the last cent.
+
+use std::fmt;
+
+/// An amount in minor units (cents for USD, yen for JPY). Never negative in this product.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Money(pub i64);
+
+/// The largest amount accepted anywhere: a quadrillion minor units leaves room for any
+/// sum of a scorecard's workflows inside an `i64`.
+pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    pub fn minor(self) -> i64 {
+        self.0
+    }
+
+    /// Parses a non-negative decimal such as `12500` or `12500.50`, with no more decimals
+    /// than the currency's minor units. Thousands separators are not accepted, because
+    /// `1,000` means one thousand in some countries and one in others.
+    pub fn parse(text: &str, currency: Currency) -> Result<Money, String> {
+        let text = text.trim();
+        let digits = currency.minor_units;
+        let example = currency.example();
+        let bad = || format!("enter a plain amount such as {example}");
+        if text.is_empty() {
+            return Err(bad());
+        }
+        if text.starts_with('-') {
+            return Err("the amount cannot be negative".into());
+        }
+        let (whole, frac) = match text.split_once('.') {
+            Some((w, f)) => (w, f),
+            None => (text, ""),
+        };
+        if whole.is_empty() && frac.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || (whole.is_empty() && !text.starts_with('.'))
+        {
+            return Err(bad());
+        }
+        if frac.len() > digits as usize {
+            return Err(if digits == 0 {
+                format!("{} has no minor units: enter a whole amount", currency.code)
+            } else {
+                format!(
+                    "{} allows at most {digits} decimals: enter an amount such as {example}",
+                    currency.code
+                )
+            });
+        }
+        let too_big = || "the amount is too large".to_string();
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| too_big())?
+        };
+        let mut frac_value: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| bad())?
+        };
+        for _ in frac.len()..digits as usize {
+            frac_value *= 10;
+        }
+        let minor = whole
+            .checked_mul(10_i64.pow(digits))
+            .and_then(|w| w.checked_add(frac_value))
+            .filter(|m| *m <= MAX_MINOR)
+            .ok_or_else(too_big)?;
+        Ok(Money(minor))
+    }
+
+    /// The amount as a plain decimal in the currency: `12500.50`, `12500` for JPY.
+    pub fn to_decimal(self, currency: Currency) -> String {
+        let digits = currency.minor_units;
+        if digits == 0 {
+            return self.0.to_string();
+        }
+        let unit = 10_i64.pow(digits);
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let unit = unit as u64;
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / unit,
+            abs % unit,
+            width = digits as usize
+        )
+    }
+
+    /// The amount for people: `USD 12,500.50`, grouped by thousands.
+    pub fn display(self, currency: Currency) -> String {
+        let plain = self.to_decimal(currency);
+        let (sign, rest) = plain
+            .strip_prefix('-')
+            .map_or(("", plain.as_str()), |r| ("-", r));
+        let (whole, frac) = rest.split_once('.').map_or((rest, None), |(w, f)| (w, Some(f)));
+        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+        for (i, ch) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        match frac {
+            Some(f) => format!("{sign}{} {grouped}.{f}", currency.code),
+            None => format!("{sign}{} {grouped}", currency.code),
+        }
+    }
+
+    pub fn saturating_add(self, other: Money) -> Money {
+        Money(self.0.saturating_add(other.0))
+    }
+}
+
+impl std::ops::Add for Money {
+    type Output = Money;
+    fn add(self, rhs: Money) -> Money {
+        Money(self.0 + rhs.0)
+    }
+}
+
+impl std::ops::Sub for Money {
+    type Output = Money;
+    fn sub(self, rhs: Money) -> Money {
+        Money(self.0 - rhs.0)
+    }
+}
+
+impl std::iter::Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
+        iter.fold(Money::ZERO, |a, b| a + b)
+    }
+}
+
+/// An ISO 4217 currency with the number of minor units the standard defines for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Currency {
+    pub code: &'static str,
+    pub minor_units: u32,
+}
+
+impl Currency {
+    pub const USD: Currency = Currency {
+        code: "USD",
+        minor_units: 2,
+    };
+
+    /// Accepts a code in any case (`usd`, `JPY`). Codes without minor units in the
+    /// standard (gold, test codes) cannot hold money and are refused.
+    pub fn parse(code: &str) -> Result<Currency, String> {
+        let upper = code.trim().to_ascii_uppercase();
+        let currency = iso_currency::Currency::from_code(&upper).ok_or_else(|| {
+            format!("{:?} is not an ISO 4217 currency code: use one such as USD, EUR or JPY", code.trim())
+        })?;
+        let minor_units = currency.exponent().ok_or_else(|| {
+            format!("{upper} is not a currency with minor units: use one such as USD, EUR or JPY")
+        })?;
+        Ok(Currency {
+            code: currency.code(),
+            minor_units: u32::from(minor_units),
+        })
+    }
+
+    fn example(self) -> &'static str {
+        match self.minor_units {
+            0 => "12500",
+            1 => "12500.5",
+            2 => "12500.50",
+            3 => "12500.500",
+            _ => "12500.5000",
+        }
+    }
+}
+
+/// A fraction between 0 and 1 held exactly as parts per million: the small-to-frontier
+/// cost ratio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratio {
+    ppm: i64,
+}
+
+impl Ratio {
+    pub const ONE_PPM: i64 = 1_000_000;
+    pub const DEFAULT: Ratio = Ratio { ppm: 100_000 };
+
+    pub fn from_ppm(ppm: i64) -> Option<Ratio> {
+        (0..=Self::ONE_PPM).contains(&ppm).then_some(Ratio { ppm })
+    }
+
+    pub fn ppm(self) -> i64 {
+        self.ppm
+    }
+
+    /// Parses `0.10`, `.1`, `0`, `1`: at most six decimals, between 0 and 1.
+    pub fn parse(text: &str) -> Result<Ratio, String> {
+        let text = text.trim();
+        let bad = || "enter a number between 0 and 1, such as 0.10".to_string();
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        if text.is_empty()
+            || (whole.is_empty() && frac.is_empty())
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || whole.len() > 6
+        {
+            return Err(bad());
+        }
+        if frac.len() > 6 {
+            return Err("use at most six decimals, such as 0.125".into());
+        }
+        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+        let mut f: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        for _ in frac.len()..6 {
+            f *= 10;
+        }
+        Ratio::from_ppm(whole * Self::ONE_PPM + f).ok_or_else(bad)
+    }
+
+    /// `amount × ratio`, rounded half up to the minor unit.
+    pub fn apply(self, amount: Money) -> Money {
+        let product = i128::from(amount.0) * i128::from(self.ppm);
+        Money(div_round_half_up(product, i128::from(Self::ONE_PPM)) as i64)
+    }
+}
+
+impl fmt::Display for Ratio {
+    /// Shortest exact decimal with at least two places: `0.10`, `0.125`, `1.00`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let whole = self.ppm / Self::ONE_PPM;
+        let mut frac = format!("{:06}", self.ppm % Self::ONE_PPM);
+        while frac.len() > 2 && frac.ends_with('0') {
+            frac.pop();
+        }
+        write!(f, "{whole}.{frac}")
+    }
+}
+
+/// `numerator / denominator` rounded half up, for non-negative operands and a positive
+/// denominator.
+pub fn div_round_half_up(numerator: i128, denominator: i128) -> i128 {
+    (2 * numerator + denominator) / (2 * denominator)
+}
+
+/// An exact share `part / whole` in [0, 1]; `None` when `whole` is 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Share {
+    pub part: i128,
+    pub whole: i128,
+}
+
+impl Share {
+    pub fn of(part: i64, whole: i64) -> Option<Share> {
+        (whole != 0).then_some(Share {
+            part: i128::from(part),
+            whole: i128::from(whole),
+        })
+    }
+
+    /// The share as a decimal string with four places, rounded half up: `0.2500`.
+    pub fn to_decimal(self) -> String {
+        let scaled = div_round_half_up(self.part * 10_000, self.whole);
+        format!("{}.{:04}", scaled / 10_000, scaled % 10_000)
+    }
+
+    /// The share as a whole percentage for people, rounded half up: `25%`.
+    pub fn percent(self) -> String {
+        format!("{}%", div_round_half_up(self.part * 100, self.whole))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JPY: Currency = Currency {
+        code: "JPY",
+        minor_units: 0,
+    };
+
+    #[test]
+    fn amounts_parse_exactly_in_minor_units() {
+        let cases = [
+            ("12500", 1_250_000),
+            ("12500.5", 1_250_050),
+            ("12500.50", 1_250_050),
+            ("0.01", 1),
+            (".5", 50),
+            ("7.", 700),
+            (" 3 ", 300),
+        ];
+        for (text, minor) in cases {
+            assert_eq!(Money::parse(text, Currency::USD), Ok(Money(minor)), "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_amounts_are_refused_with_a_reason() {
+        for text in ["", "-5", "1,000", "12.345", "abc", "1e5", ".", "1.2.3", "99999999999999999999"] {
+            let err = Money::parse(text, Currency::USD).unwrap_err();
+            assert!(!err.is_empty(), "{text}");
+        }
+        assert!(Money::parse("12.5", JPY).unwrap_err().contains("whole amount"));
+        assert_eq!(Money::parse("12500", JPY), Ok(Money(12500)));
+    }
+
+    #[test]
+    fn amounts_format_back_to_the_same_text() {
+        assert_eq!(Money(1_250_050).to_decimal(Currency::USD), "12500.50");
+        assert_eq!(Money(5).to_decimal(Currency::USD), "0.05");
+        assert_eq!(Money(12500).to_decimal(JPY), "12500");
+        assert_eq!(Money(123_456_789).display(Currency::USD), "USD 1,234,567.89");
+        assert_eq!(Money(1000).display(JPY), "JPY 1,000");
+        assert_eq!(Money(-150).to_decimal(Currency::USD), "-1.50");
+    }
+
+    #[test]
+    fn currencies_follow_iso_4217_minor_units() {
+        assert_eq!(Currency::parse("usd").unwrap(), Currency::USD);
+        assert_eq!(Currency::parse("JPY").unwrap().minor_units, 0);
+        assert_eq!(Currency::parse("BHD").unwrap().minor_units, 3);
+        assert!(Currency::parse("XAU").is_err());
+        assert!(Currency::parse("ABC").is_err());
+    }
+
+    #[test]
+    fn ratios_parse_between_zero_and_one() {
+        assert_eq!(Ratio::parse("0.10").unwrap().ppm(), 100_000);
+        assert_eq!(Ratio::parse(".125").unwrap().ppm(), 125_000);
+        assert_eq!(Ratio::parse("1").unwrap().ppm(), 1_000_000);
+        assert_eq!(Ratio::parse("0").unwrap().ppm(), 0);
+        for bad in ["1.01", "-0.1", "", "0.1234567", "x", "2"] {
+            assert!(Ratio::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Ratio::DEFAULT.to_string(), "0.10");
+        assert_eq!(Ratio::parse("0.125").unwrap().to_string(), "0.125");
+    }
+
+    #[test]
+    fn ratio_products_round_half_up_to_the_minor_unit() {
+        let tenth = Ratio::DEFAULT;
+        assert_eq!(tenth.apply(Money(15)), Money(2)); // 1.5 → 2
+        assert_eq!(tenth.apply(Money(14)), Money(1)); // 1.4 → 1
+        assert_eq!(tenth.apply(Money(25)), Money(3)); // 2.5 → 3
+        assert_eq!(Ratio::parse("0.333333").unwrap().apply(Money(3)), Money(1));
+        assert_eq!(Ratio::parse("1").unwrap().apply(Money(MAX_MINOR)), Money(MAX_MINOR));
+    }
+
+    #[test]
+    fn shares_are_exact_decimals() {
+        assert_eq!(Share::of(1, 4).unwrap().to_decimal(), "0.2500");
+        assert_eq!(Share::of(1, 3).unwrap().to_decimal(), "0.3333");
+        assert_eq!(Share::of(2, 3).unwrap().to_decimal(), "0.6667");
+        assert_eq!(Share::of(5, 5).unwrap().to_decimal(), "1.0000");
+        assert_eq!(Share::of(1, 8).unwrap().percent(), "13%");
+        assert_eq!(Share::of(1, 0), None);
+    }
+}

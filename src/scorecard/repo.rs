@@ -1,0 +1,410 @@
+//! Every SQL statement about scorecards and workflows.
+//!
+//! Each function runs one statement on whatever executor it is given (the read pool, or a
+//! write transaction), so handlers compose them inside one transaction and a second
+//! database backend replaces only this file.
+
+use sqlx::{FromRow, SqliteExecutor};
+
+use super::model::{
+    Answers, Override, Scorecard, Tier, Verdict, Volumes, Workflow, WorkflowFields, name_key,
+};
+use super::money::{Currency, Money, Ratio};
+use crate::error::AppError;
+
+/// Which capability a token grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    Edit,
+    View,
+}
+
+#[derive(FromRow)]
+struct ScorecardRow {
+    id: i64,
+    name: String,
+    currency: String,
+    small_ratio_ppm: i64,
+    edit_token: String,
+    view_token: String,
+}
+
+impl TryFrom<ScorecardRow> for Scorecard {
+    type Error = AppError;
+    fn try_from(r: ScorecardRow) -> Result<Scorecard, AppError> {
+        Ok(Scorecard {
+            id: r.id,
+            name: r.name,
+            currency: Currency::parse(&r.currency).map_err(AppError::corrupt)?,
+            small_ratio: Ratio::from_ppm(r.small_ratio_ppm)
+                .ok_or_else(|| AppError::corrupt("small_ratio_ppm out of range"))?,
+            edit_token: r.edit_token,
+            view_token: r.view_token,
+        })
+    }
+}
+
+const SCORECARD_COLUMNS: &str = "id, name, currency, small_ratio_ppm, edit_token, view_token";
+
+pub async fn insert_scorecard(
+    db: impl SqliteExecutor<'_>,
+    name: &str,
+    currency: Currency,
+    edit_token: &str,
+    view_token: &str,
+) -> Result<i64, AppError> {
+    let id = sqlx::query(
+        "insert into scorecards (name, currency, edit_token, view_token) values (?, ?, ?, ?)",
+    )
+    .bind(name)
+    .bind(currency.code)
+    .bind(edit_token)
+    .bind(view_token)
+    .execute(db)
+    .await?
+    .last_insert_rowid();
+    Ok(id)
+}
+
+/// Finds the scorecard a token opens, and what it may do there.
+pub async fn find_by_token(
+    db: impl SqliteExecutor<'_>,
+    token: &str,
+) -> Result<Option<(Scorecard, LinkKind)>, AppError> {
+    let row: Option<ScorecardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {SCORECARD_COLUMNS} from scorecards where edit_token = ?1 or view_token = ?1"
+    )))
+    .bind(token)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let kind = if row.edit_token == token {
+        LinkKind::Edit
+    } else {
+        LinkKind::View
+    };
+    Ok(Some((row.try_into()?, kind)))
+}
+
+pub async fn get_scorecard(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<Scorecard>, AppError> {
+    let row: Option<ScorecardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {SCORECARD_COLUMNS} from scorecards where id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    row.map(Scorecard::try_from).transpose()
+}
+
+pub async fn update_settings(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    name: &str,
+    currency: Currency,
+    ratio: Ratio,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "update scorecards set name = ?, currency = ?, small_ratio_ppm = ?,
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') where id = ?",
+    )
+    .bind(name)
+    .bind(currency.code)
+    .bind(ratio.ppm())
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_token(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    kind: LinkKind,
+    token: &str,
+) -> Result<(), AppError> {
+    let sql = match kind {
+        LinkKind::Edit => "update scorecards set edit_token = ? where id = ?",
+        LinkKind::View => "update scorecards set view_token = ? where id = ?",
+    };
+    sqlx::query(sql).bind(token).bind(id).execute(db).await?;
+    Ok(())
+}
+
+/// Multiplies every entered spend by `10^shift`, or divides when `shift` is negative: a
+/// change between currencies with different minor units keeps the amounts as written.
+/// Returns false, changing nothing, if an amount would lose digits or overflow.
+pub async fn rescale_spend(
+    tx: &mut sqlx::SqliteConnection,
+    scorecard_id: i64,
+    shift: i32,
+) -> Result<bool, AppError> {
+    if shift == 0 {
+        return Ok(true);
+    }
+    let factor = 10_i64.pow(shift.unsigned_abs());
+    let blocked: i64 = if shift < 0 {
+        sqlx::query_scalar(
+            "select count(*) from workflows where scorecard_id = ? and monthly_spend % ? != 0",
+        )
+        .bind(scorecard_id)
+        .bind(factor)
+        .fetch_one(&mut *tx)
+        .await?
+    } else {
+        sqlx::query_scalar(
+            "select count(*) from workflows where scorecard_id = ? and monthly_spend > ?",
+        )
+        .bind(scorecard_id)
+        .bind(super::money::MAX_MINOR / factor)
+        .fetch_one(&mut *tx)
+        .await?
+    };
+    if blocked > 0 {
+        return Ok(false);
+    }
+    let sql = if shift < 0 {
+        "update workflows set monthly_spend = monthly_spend / ? where scorecard_id = ?"
+    } else {
+        "update workflows set monthly_spend = monthly_spend * ? where scorecard_id = ?"
+    };
+    sqlx::query(sql).bind(factor).bind(scorecard_id).execute(&mut *tx).await?;
+    Ok(true)
+}
+
+#[derive(FromRow)]
+struct WorkflowRow {
+    id: i64,
+    version: i64,
+    name: String,
+    team: String,
+    description: String,
+    monthly_spend: i64,
+    model: Option<String>,
+    monthly_input_tokens: Option<i64>,
+    monthly_output_tokens: Option<i64>,
+    target_model: Option<String>,
+    current_tier: String,
+    owner: String,
+    metric: String,
+    next_step: String,
+    kill_criteria: String,
+    stakes: bool,
+    ambiguity: bool,
+    business_case: bool,
+    sensitive_data: bool,
+    defended: bool,
+    tier_override: Option<String>,
+    tier_override_reason: String,
+    verdict_override: Option<String>,
+    verdict_override_reason: String,
+}
+
+const WORKFLOW_COLUMNS: &str = "id, version, name, team, description, monthly_spend, model,
+    monthly_input_tokens, monthly_output_tokens, target_model, current_tier, owner, metric,
+    next_step, kill_criteria, stakes, ambiguity, business_case, sensitive_data, defended,
+    tier_override, tier_override_reason, verdict_override, verdict_override_reason";
+
+impl TryFrom<WorkflowRow> for Workflow {
+    type Error = AppError;
+    fn try_from(r: WorkflowRow) -> Result<Workflow, AppError> {
+        let tier_override = r
+            .tier_override
+            .map(|t| Tier::parse(&t))
+            .transpose()
+            .map_err(AppError::corrupt)?
+            .map(|value| Override {
+                value,
+                reason: r.tier_override_reason,
+            });
+        let verdict_override = r
+            .verdict_override
+            .map(|v| Verdict::parse(&v))
+            .transpose()
+            .map_err(AppError::corrupt)?
+            .map(|value| Override {
+                value,
+                reason: r.verdict_override_reason,
+            });
+        Ok(Workflow {
+            id: r.id,
+            version: r.version,
+            fields: WorkflowFields {
+                name: r.name,
+                team: r.team,
+                description: r.description,
+                monthly_spend: Money(r.monthly_spend),
+                volumes: r.model.map(|model| Volumes {
+                    model,
+                    input_tokens: r.monthly_input_tokens.unwrap_or(0),
+                    output_tokens: r.monthly_output_tokens.unwrap_or(0),
+                    target_model: r.target_model,
+                }),
+                current_tier: Tier::parse(&r.current_tier).map_err(AppError::corrupt)?,
+                owner: r.owner,
+                metric: r.metric,
+                next_step: r.next_step,
+                kill_criteria: r.kill_criteria,
+                answers: Answers {
+                    stakes: r.stakes,
+                    ambiguity: r.ambiguity,
+                    business_case: r.business_case,
+                    sensitive_data: r.sensitive_data,
+                },
+                defended: r.defended,
+                tier_override,
+                verdict_override,
+            },
+        })
+    }
+}
+
+/// Every workflow of a scorecard, in insertion order (the page sorts by spend, which for
+/// estimated workflows is only known after pricing).
+pub async fn list_workflows(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+) -> Result<Vec<Workflow>, AppError> {
+    let rows: Vec<WorkflowRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {WORKFLOW_COLUMNS} from workflows where scorecard_id = ? order by id"
+    )))
+    .bind(scorecard_id)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(Workflow::try_from).collect()
+}
+
+pub async fn get_workflow(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+    id: i64,
+) -> Result<Option<Workflow>, AppError> {
+    let row: Option<WorkflowRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {WORKFLOW_COLUMNS} from workflows where scorecard_id = ? and id = ?"
+    )))
+    .bind(scorecard_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    row.map(Workflow::try_from).transpose()
+}
+
+/// The id of the workflow with this name, ignoring case.
+pub async fn find_workflow_by_name(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+    name: &str,
+) -> Result<Option<i64>, AppError> {
+    Ok(
+        sqlx::query_scalar("select id from workflows where scorecard_id = ? and name_key = ?")
+            .bind(scorecard_id)
+            .bind(name_key(name))
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+pub async fn count_workflows(db: impl SqliteExecutor<'_>, scorecard_id: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("select count(*) from workflows where scorecard_id = ?")
+        .bind(scorecard_id)
+        .fetch_one(db)
+        .await?)
+}
+
+/// Whether any workflow's spend is estimated from catalog volumes.
+pub async fn has_estimated_spend(db: impl SqliteExecutor<'_>, scorecard_id: i64) -> Result<bool, AppError> {
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from workflows where scorecard_id = ? and model is not null",
+    )
+    .bind(scorecard_id)
+    .fetch_one(db)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Binds a workflow's fields in the order of `FIELD_COLUMNS`.
+macro_rules! bind_fields {
+    ($query:expr, $f:expr) => {{
+        let f: &WorkflowFields = $f;
+        let v = f.volumes.as_ref();
+        $query
+            .bind(&f.name)
+            .bind(name_key(&f.name))
+            .bind(&f.team)
+            .bind(&f.description)
+            .bind(if v.is_some() { 0 } else { f.monthly_spend.minor() })
+            .bind(v.map(|v| v.model.clone()))
+            .bind(v.map(|v| v.input_tokens))
+            .bind(v.map(|v| v.output_tokens))
+            .bind(v.and_then(|v| v.target_model.clone()))
+            .bind(f.current_tier.as_str())
+            .bind(&f.owner)
+            .bind(&f.metric)
+            .bind(&f.next_step)
+            .bind(&f.kill_criteria)
+            .bind(f.answers.stakes)
+            .bind(f.answers.ambiguity)
+            .bind(f.answers.business_case)
+            .bind(f.answers.sensitive_data)
+            .bind(f.defended)
+            .bind(f.tier_override.as_ref().map(|o| o.value.as_str()))
+            .bind(f.tier_override.as_ref().map_or("", |o| o.reason.as_str()))
+            .bind(f.verdict_override.as_ref().map(|o| o.value.as_str()))
+            .bind(f.verdict_override.as_ref().map_or("", |o| o.reason.as_str()))
+    }};
+}
+
+pub async fn insert_workflow(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+    fields: &WorkflowFields,
+) -> Result<i64, AppError> {
+    let query = sqlx::query(
+        "insert into workflows (name, name_key, team, description, monthly_spend, model,
+            monthly_input_tokens, monthly_output_tokens, target_model, current_tier, owner,
+            metric, next_step, kill_criteria, stakes, ambiguity, business_case, sensitive_data,
+            defended, tier_override, tier_override_reason, verdict_override,
+            verdict_override_reason, scorecard_id)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    let result = bind_fields!(query, fields).bind(scorecard_id).execute(db).await?;
+    Ok(result.last_insert_rowid())
+}
+
+/// Saves a workflow's fields and bumps its version. Returns false when no such workflow
+/// exists in this scorecard.
+pub async fn update_workflow(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+    id: i64,
+    fields: &WorkflowFields,
+) -> Result<bool, AppError> {
+    let query = sqlx::query(
+        "update workflows set name = ?, name_key = ?, team = ?, description = ?,
+            monthly_spend = ?, model = ?, monthly_input_tokens = ?, monthly_output_tokens = ?,
+            target_model = ?, current_tier = ?, owner = ?, metric = ?, next_step = ?,
+            kill_criteria = ?, stakes = ?, ambiguity = ?, business_case = ?, sensitive_data = ?,
+            defended = ?, tier_override = ?, tier_override_reason = ?, verdict_override = ?,
+            verdict_override_reason = ?, version = version + 1,
+            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         where id = ? and scorecard_id = ?",
+    );
+    let result = bind_fields!(query, fields)
+        .bind(id)
+        .bind(scorecard_id)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn delete_workflow(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+    id: i64,
+) -> Result<bool, AppError> {
+    let result = sqlx::query("delete from workflows where id = ? and scorecard_id = ?")
+        .bind(id)
+        .bind(scorecard_id)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}

@@ -1,0 +1,184 @@
+//! The computed scorecard: stored workflows priced, run through the rules, sorted and
+//! totalled. The page, the JSON and the CSV export all start from a `Report`.
+
+use serde::Serialize;
+
+use super::model::{Scorecard, Tier, Verdict, Workflow};
+use super::money::{Money, Share};
+use super::rules::{self, Counts, Evaluation, Flag, SpendKind, Totals};
+use crate::catalog::Catalog;
+
+pub struct Row {
+    pub workflow: Workflow,
+    pub eval: Evaluation,
+}
+
+pub struct Report {
+    pub scorecard: Scorecard,
+    /// Highest spend first, ties by name.
+    pub rows: Vec<Row>,
+    pub totals: Totals,
+}
+
+impl Report {
+    pub fn compute(scorecard: Scorecard, workflows: Vec<Workflow>, catalog: &Catalog) -> Report {
+        let ratio = scorecard.small_ratio;
+        let mut rows: Vec<Row> = workflows
+            .into_iter()
+            .map(|workflow| {
+                let eval = rules::evaluate(&workflow.fields, catalog.pricing(&workflow.fields), ratio);
+                Row { workflow, eval }
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.eval
+                .spend
+                .cmp(&a.eval.spend)
+                .then_with(|| a.workflow.fields.name.to_lowercase().cmp(&b.workflow.fields.name.to_lowercase()))
+                .then_with(|| a.workflow.fields.name.cmp(&b.workflow.fields.name))
+        });
+        let totals = rules::totals(rows.iter().map(|r| (&r.workflow.fields, &r.eval)));
+        Report {
+            scorecard,
+            rows,
+            totals,
+        }
+    }
+
+    pub fn money(&self, m: Money) -> String {
+        m.to_decimal(self.scorecard.currency)
+    }
+
+    pub fn to_json(&self) -> ScorecardJson<'_> {
+        let t = &self.totals;
+        let share = |m: Money| t.share_of_total(m).map(Share::to_decimal);
+        ScorecardJson {
+            name: &self.scorecard.name,
+            currency: self.scorecard.currency.code,
+            small_to_frontier_ratio: self.scorecard.small_ratio.to_string(),
+            total_spend: self.money(t.total_spend),
+            earning: self.money(t.earning),
+            earning_share: share(t.earning),
+            at_risk: self.money(t.at_risk),
+            at_risk_share: share(t.at_risk),
+            leakage: self.money(t.leakage),
+            leakage_share: share(t.leakage),
+            frontier_spend: self.money(t.frontier_spend),
+            frontier_value_zone_share: t.frontier_value_zone_share().map(Share::to_decimal),
+            projected_spend: self.money(t.projected_spend()),
+            counts: t.counts,
+            overrides: t.overrides,
+            score: t.score,
+            level: t.level().map(|l| l.label()),
+            workflows: self.rows.iter().map(|r| self.row_json(r)).collect(),
+        }
+    }
+
+    fn row_json<'a>(&'a self, row: &'a Row) -> WorkflowJson<'a> {
+        let f = &row.workflow.fields;
+        let e = &row.eval;
+        let v = f.volumes.as_ref();
+        WorkflowJson {
+            id: row.workflow.id,
+            version: row.workflow.version,
+            name: &f.name,
+            team: &f.team,
+            description: &f.description,
+            monthly_spend: self.money(e.spend),
+            spend_kind: e.spend_kind,
+            model: v.map(|v| v.model.as_str()),
+            monthly_input_tokens: v.map(|v| v.input_tokens),
+            monthly_output_tokens: v.map(|v| v.output_tokens),
+            target_model: v.and_then(|v| v.target_model.as_deref()),
+            current_tier: f.current_tier,
+            owner: &f.owner,
+            metric: &f.metric,
+            next_step: &f.next_step,
+            kill_criteria: &f.kill_criteria,
+            stakes: f.answers.stakes,
+            ambiguity: f.answers.ambiguity,
+            business_case: f.answers.business_case,
+            sensitive_data: f.answers.sensitive_data,
+            defended: f.defended,
+            tier_override: f.tier_override.as_ref().map(|o| o.value),
+            tier_override_reason: f.tier_override.as_ref().map(|o| o.reason.as_str()),
+            verdict_override: f.verdict_override.as_ref().map(|o| o.value),
+            verdict_override_reason: f.verdict_override.as_ref().map(|o| o.reason.as_str()),
+            routed_tier: e.routed_tier,
+            recommended_tier: e.recommended_tier,
+            gated_verdict: e.gated_verdict,
+            verdict: e.verdict,
+            flags: &e.flags,
+            in_value_zone: e.in_value_zone,
+            cost_at_recommended_tier: self.money(e.cost_at_recommended),
+            earning: self.money(e.earning),
+            at_risk: self.money(e.at_risk),
+            leakage: self.money(e.leakage),
+        }
+    }
+}
+
+/// `scorecard.json`: the contract of the product design, field for field.
+#[derive(Serialize)]
+pub struct ScorecardJson<'a> {
+    pub name: &'a str,
+    pub currency: &'a str,
+    pub small_to_frontier_ratio: String,
+    pub total_spend: String,
+    pub earning: String,
+    pub earning_share: Option<String>,
+    pub at_risk: String,
+    pub at_risk_share: Option<String>,
+    pub leakage: String,
+    pub leakage_share: Option<String>,
+    pub frontier_spend: String,
+    pub frontier_value_zone_share: Option<String>,
+    pub projected_spend: String,
+    pub counts: Counts,
+    pub overrides: u32,
+    pub score: Option<u32>,
+    pub level: Option<&'static str>,
+    pub workflows: Vec<WorkflowJson<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct WorkflowJson<'a> {
+    pub id: i64,
+    pub version: i64,
+    pub name: &'a str,
+    pub team: &'a str,
+    pub description: &'a str,
+    /// The spend the rules use: entered, or estimated from volumes (see `spend_kind`).
+    pub monthly_spend: String,
+    pub spend_kind: SpendKind,
+    pub model: Option<&'a str>,
+    pub monthly_input_tokens: Option<i64>,
+    pub monthly_output_tokens: Option<i64>,
+    pub target_model: Option<&'a str>,
+    pub current_tier: Tier,
+    pub owner: &'a str,
+    pub metric: &'a str,
+    pub next_step: &'a str,
+    pub kill_criteria: &'a str,
+    pub stakes: bool,
+    pub ambiguity: bool,
+    pub business_case: bool,
+    pub sensitive_data: bool,
+    pub defended: bool,
+    pub tier_override: Option<Tier>,
+    pub tier_override_reason: Option<&'a str>,
+    pub verdict_override: Option<Verdict>,
+    pub verdict_override_reason: Option<&'a str>,
+    /// The tier the routing rules give, before any override.
+    pub routed_tier: Tier,
+    pub recommended_tier: Tier,
+    /// The gate's verdict before any override.
+    pub gated_verdict: Verdict,
+    pub verdict: Verdict,
+    pub flags: &'a [Flag],
+    pub in_value_zone: bool,
+    pub cost_at_recommended_tier: String,
+    pub earning: String,
+    pub at_risk: String,
+    pub leakage: String,
+}

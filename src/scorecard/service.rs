@@ -1,0 +1,284 @@
+//! What the scorecard does, each action one transaction over the repo's statements. The
+//! handlers (HTML and JSON) and the demo call these; none of them writes SQL.
+
+use super::csv::{self as contract, Change, RowError};
+use super::input::{self, Column, Context, FieldErrors, RawWorkflow};
+use super::model::{Scorecard, Workflow, WorkflowFields};
+use super::money::{Currency, Ratio};
+use super::repo::{self, LinkKind};
+use super::report::Report;
+use super::token;
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// The bundled example company, as an import file: it goes through the same contract.
+const DEMO_CSV: &str = include_str!("demo.csv");
+
+pub async fn create_scorecard(
+    state: &AppState,
+    name: &str,
+    currency: Currency,
+) -> Result<Scorecard, AppError> {
+    let mut tx = state.db.begin_write().await?;
+    let id = repo::insert_scorecard(&mut *tx, name, currency, &token::generate(), &token::generate()).await?;
+    let scorecard = repo::get_scorecard(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(scorecard)
+}
+
+/// A fresh copy of the demo scorecard, so every workshop can play with its own.
+pub async fn create_demo(state: &AppState) -> Result<Scorecard, AppError> {
+    let parsed = contract::parse(DEMO_CSV.as_bytes())
+        .map_err(|e| AppError::corrupt(format!("demo data: {e:?}")))?;
+    let ctx = Context {
+        currency: Currency::USD,
+        catalog: &state.catalog,
+    };
+    let changes = contract::plan(&parsed, &[], ctx).map_err(|e| AppError::corrupt(format!("demo data: {e:?}")))?;
+    let mut tx = state.db.begin_write().await?;
+    let id = repo::insert_scorecard(
+        &mut *tx,
+        "Northwind Mutual (demo)",
+        Currency::USD,
+        &token::generate(),
+        &token::generate(),
+    )
+    .await?;
+    for change in &changes {
+        if let Change::Add(fields) = change {
+            repo::insert_workflow(&mut *tx, id, fields).await?;
+        }
+    }
+    let scorecard = repo::get_scorecard(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(scorecard)
+}
+
+/// The scorecard computed from its stored workflows, as of now.
+pub async fn report(state: &AppState, scorecard: Scorecard) -> Result<Report, AppError> {
+    let workflows = repo::list_workflows(state.db.reader(), scorecard.id).await?;
+    Ok(Report::compute(scorecard, workflows, &state.catalog))
+}
+
+pub async fn get_workflow(state: &AppState, scorecard: &Scorecard, id: i64) -> Result<Workflow, AppError> {
+    repo::get_workflow(state.db.reader(), scorecard.id, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Why a save did not happen.
+#[derive(Debug)]
+pub enum SaveError {
+    /// The user's input has problems; nothing was saved.
+    Invalid(FieldErrors),
+    /// Someone saved the workflow since this copy was loaded; nothing was saved.
+    Stale(Box<Workflow>),
+    Failed(AppError),
+}
+
+impl From<AppError> for SaveError {
+    fn from(e: AppError) -> Self {
+        SaveError::Failed(e)
+    }
+}
+
+impl From<sqlx::Error> for SaveError {
+    fn from(e: sqlx::Error) -> Self {
+        SaveError::Failed(e.into())
+    }
+}
+
+/// Adds a workflow (`id` is `None`) or updates one, checking the name is free and, for
+/// an update, that `version` is still the stored one.
+pub async fn save_workflow(
+    state: &AppState,
+    scorecard: &Scorecard,
+    id: Option<i64>,
+    version: Option<i64>,
+    raw: &RawWorkflow,
+) -> Result<i64, SaveError> {
+    let ctx = Context {
+        currency: scorecard.currency,
+        catalog: &state.catalog,
+    };
+    let mut tx = state.db.begin_write().await?;
+    let base = match id {
+        Some(id) => Some(
+            repo::get_workflow(&mut *tx, scorecard.id, id)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    if let (Some(stored), Some(version)) = (&base, version)
+        && stored.version != version
+    {
+        return Err(SaveError::Stale(Box::new(stored.clone())));
+    }
+    let fields = input::apply(raw, base.as_ref().map(|w| &w.fields), ctx).map_err(SaveError::Invalid)?;
+    if let Some(other) = repo::find_workflow_by_name(&mut *tx, scorecard.id, &fields.name).await?
+        && Some(other) != id
+    {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            Column::Name,
+            format!("{:?} is already a workflow on this scorecard: choose another name", fields.name),
+        );
+        return Err(SaveError::Invalid(errors));
+    }
+    let id = match id {
+        Some(id) => {
+            repo::update_workflow(&mut *tx, scorecard.id, id, &fields).await?;
+            id
+        }
+        None => repo::insert_workflow(&mut *tx, scorecard.id, &fields).await?,
+    };
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn delete_workflow(state: &AppState, scorecard: &Scorecard, id: i64) -> Result<(), AppError> {
+    let mut tx = state.db.begin_write().await?;
+    if !repo::delete_workflow(&mut *tx, scorecard.id, id).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub added: u32,
+    pub updated: u32,
+}
+
+pub enum ImportError {
+    Rejected(Vec<RowError>),
+    Failed(AppError),
+}
+
+impl From<AppError> for ImportError {
+    fn from(e: AppError) -> Self {
+        ImportError::Failed(e)
+    }
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        ImportError::Failed(e.into())
+    }
+}
+
+/// Imports a CSV file all-or-nothing: any bad row and nothing is written.
+pub async fn import_csv(state: &AppState, scorecard: &Scorecard, bytes: &[u8]) -> Result<ImportSummary, ImportError> {
+    let parsed = contract::parse(bytes).map_err(ImportError::Rejected)?;
+    let ctx = Context {
+        currency: scorecard.currency,
+        catalog: &state.catalog,
+    };
+    // Plan inside the write transaction, so the names matched are the names stored.
+    let mut tx = state.db.begin_write().await?;
+    let existing = repo::list_workflows(&mut *tx, scorecard.id).await?;
+    let changes = contract::plan(&parsed, &existing, ctx).map_err(ImportError::Rejected)?;
+    let mut summary = ImportSummary::default();
+    for change in &changes {
+        match change {
+            Change::Add(fields) => {
+                repo::insert_workflow(&mut *tx, scorecard.id, fields).await?;
+                summary.added += 1;
+            }
+            Change::Update { id, fields } => {
+                repo::update_workflow(&mut *tx, scorecard.id, *id, fields).await?;
+                summary.updated += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(summary)
+}
+
+/// The settings form's fields, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub currency: String,
+    #[serde(default)]
+    pub small_ratio: String,
+}
+
+impl SettingsForm {
+    pub fn of(scorecard: &Scorecard) -> SettingsForm {
+        SettingsForm {
+            name: scorecard.name.clone(),
+            currency: scorecard.currency.code.to_string(),
+            small_ratio: scorecard.small_ratio.to_string(),
+        }
+    }
+}
+
+/// Problems in the settings form, by field name.
+pub type SettingsErrors = Vec<(&'static str, String)>;
+
+/// Saves name, currency and ratio. A change of currency keeps amounts as written, and is
+/// refused if an amount cannot be written in the new currency's minor units.
+pub async fn update_settings(
+    state: &AppState,
+    scorecard: &Scorecard,
+    form: &SettingsForm,
+) -> Result<Result<(), SettingsErrors>, AppError> {
+    let mut errors = SettingsErrors::new();
+    let name = super::model::parse_name(&form.name).map_err(|m| errors.push(("name", m)));
+    let currency = Currency::parse(&form.currency).map_err(|m| errors.push(("currency", m)));
+    let ratio = Ratio::parse(&form.small_ratio).map_err(|m| errors.push(("small_ratio", m)));
+    let (Ok(name), Ok(currency), Ok(ratio)) = (name, currency, ratio) else {
+        return Ok(Err(errors));
+    };
+    let mut tx = state.db.begin_write().await?;
+    if currency != scorecard.currency {
+        if !crate::catalog::Catalog::prices_in(currency) && repo::has_estimated_spend(&mut *tx, scorecard.id).await? {
+            return Ok(Err(vec![(
+                "currency",
+                format!(
+                    "some workflows estimate their spend from catalog prices in {}: enter their spend instead before changing the currency",
+                    crate::catalog::CATALOG_CURRENCY
+                ),
+            )]));
+        }
+        let shift = currency.minor_units as i32 - scorecard.currency.minor_units as i32;
+        if !repo::rescale_spend(&mut tx, scorecard.id, shift).await? {
+            return Ok(Err(vec![(
+                "currency",
+                format!(
+                    "some amounts cannot be written in {} ({} decimals): round them first",
+                    currency.code, currency.minor_units
+                ),
+            )]));
+        }
+    }
+    repo::update_settings(&mut *tx, scorecard.id, &name, currency, ratio).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Replaces a share link with a fresh one; the old one stops working at once.
+pub async fn rotate(state: &AppState, scorecard: &Scorecard, kind: LinkKind) -> Result<Scorecard, AppError> {
+    let mut tx = state.db.begin_write().await?;
+    repo::set_token(&mut *tx, scorecard.id, kind, &token::generate()).await?;
+    let updated = repo::get_scorecard(&mut *tx, scorecard.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// The stored fields as the edit form shows them: the same text as the CSV.
+pub fn form_values(fields: &WorkflowFields, currency: Currency) -> RawWorkflow {
+    let mut raw = RawWorkflow::default();
+    for c in Column::ALL {
+        raw.set(c, contract::cell(fields, c, currency));
+    }
+    raw
+}

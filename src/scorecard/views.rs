@@ -1,0 +1,302 @@
+//! The scorecard's pages: one askama struct each, filled with display-ready text so the
+//! templates stay simple.
+
+use askama::Template;
+
+use super::csv::RowError;
+use super::input::{Column, FieldErrors, RawWorkflow};
+use super::model::{Tier, Verdict};
+use super::money::Share;
+use super::report::Report;
+use super::rules::Level;
+use super::service::{SettingsErrors, SettingsForm};
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+pub struct LandingPage {
+    pub name: String,
+    pub currency: String,
+    pub errors: SettingsErrors,
+}
+
+impl LandingPage {
+    pub fn error(&self, field: &str) -> &str {
+        field_error(&self.errors, field)
+    }
+}
+
+fn field_error<'a>(errors: &'a SettingsErrors, field: &str) -> &'a str {
+    errors
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map_or("", |(_, m)| m.as_str())
+}
+
+pub struct RowView {
+    pub id: i64,
+    pub name: String,
+    pub team: String,
+    pub spend: String,
+    pub estimated: bool,
+    pub owner: String,
+    pub metric: String,
+    pub next_step: String,
+    pub current_tier: &'static str,
+    pub recommended_tier: &'static str,
+    pub tier_overridden: bool,
+    pub verdict: &'static str,
+    pub verdict_overridden: bool,
+    pub in_value_zone: bool,
+    pub flags: Vec<(&'static str, &'static str)>,
+    pub leakage: String,
+    pub has_leakage: bool,
+}
+
+#[derive(Template)]
+#[template(path = "scorecard.html")]
+pub struct ScorecardPage {
+    pub name: String,
+    pub base: String,
+    pub can_edit: bool,
+    pub notice: Option<String>,
+    pub score: Option<u32>,
+    pub level: &'static str,
+    pub level_class: &'static str,
+    pub total: String,
+    pub earning: String,
+    pub earning_share: String,
+    pub at_risk: String,
+    pub at_risk_share: String,
+    pub leakage: String,
+    pub leakage_share: String,
+    pub frontier_spend: String,
+    pub frontier_value_zone_share: String,
+    pub projected: String,
+    pub fund: u32,
+    pub pause: u32,
+    pub kill: u32,
+    pub overrides: u32,
+    pub rows: Vec<RowView>,
+}
+
+impl ScorecardPage {
+    pub fn new(report: &Report, base: String, can_edit: bool, notice: Option<String>) -> ScorecardPage {
+        let c = report.scorecard.currency;
+        let t = &report.totals;
+        let share = |m| t.share_of_total(m).map_or("—".to_string(), Share::percent);
+        let level = t.level();
+        ScorecardPage {
+            name: report.scorecard.name.clone(),
+            base,
+            can_edit,
+            notice,
+            score: t.score,
+            level: level.map_or("No workflows yet", |l| l.label()),
+            level_class: level.map_or("none", |l| match l {
+                Level::Tokenmaxxing => "low",
+                Level::TieredInName => "mid",
+                Level::PortfolioManaged => "good",
+                Level::OwnedOutcomes => "top",
+            }),
+            total: t.total_spend.display(c),
+            earning: t.earning.display(c),
+            earning_share: share(t.earning),
+            at_risk: t.at_risk.display(c),
+            at_risk_share: share(t.at_risk),
+            leakage: t.leakage.display(c),
+            leakage_share: share(t.leakage),
+            frontier_spend: t.frontier_spend.display(c),
+            frontier_value_zone_share: t
+                .frontier_value_zone_share()
+                .map_or("—".to_string(), Share::percent),
+            projected: t.projected_spend().display(c),
+            fund: t.counts.fund,
+            pause: t.counts.pause,
+            kill: t.counts.kill,
+            overrides: t.overrides,
+            rows: report
+                .rows
+                .iter()
+                .map(|r| {
+                    let f = &r.workflow.fields;
+                    let e = &r.eval;
+                    RowView {
+                        id: r.workflow.id,
+                        name: f.name.clone(),
+                        team: f.team.clone(),
+                        spend: e.spend.display(c),
+                        estimated: e.spend_kind == super::rules::SpendKind::Estimated,
+                        owner: f.owner.clone(),
+                        metric: f.metric.clone(),
+                        next_step: f.next_step.clone(),
+                        current_tier: f.current_tier.as_str(),
+                        recommended_tier: e.recommended_tier.as_str(),
+                        tier_overridden: f.tier_override.is_some(),
+                        verdict: e.verdict.as_str(),
+                        verdict_overridden: f.verdict_override.is_some(),
+                        in_value_zone: e.in_value_zone,
+                        flags: e.flags.iter().map(|f| (f.label(), f.class())).collect(),
+                        leakage: e.leakage.display(c),
+                        has_leakage: e.leakage.0 > 0,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One input of the workflow form.
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    /// How the template draws it: text, textarea, money, tokens, model, yesno, tier,
+    /// tier_override or verdict_override.
+    pub kind: &'static str,
+    pub value: String,
+    pub error: String,
+}
+
+pub struct Section {
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub fields: Vec<FieldView>,
+}
+
+#[derive(Template)]
+#[template(path = "workflow_form.html")]
+pub struct WorkflowFormPage {
+    pub scorecard_name: String,
+    pub base: String,
+    pub title: String,
+    pub action: String,
+    pub workflow_id: Option<i64>,
+    pub version: Option<i64>,
+    pub currency: &'static str,
+    pub notice: Option<String>,
+    pub has_errors: bool,
+    pub sections: Vec<Section>,
+    pub models: Vec<String>,
+    pub tiers: [Tier; 3],
+    pub verdicts: [Verdict; 3],
+}
+
+/// (column, label, hint, kind) for every input, grouped in sections.
+const FORM_LAYOUT: &[(&str, &str, &[(Column, &str, &str, &str)])] = &[
+    (
+        "The workflow",
+        "",
+        &[
+            (Column::Name, "Name", "Unique on this scorecard, such as \"Summarise support tickets\"", "text"),
+            (Column::Team, "Team", "", "text"),
+            (Column::Description, "Description", "", "textarea"),
+            (Column::CurrentTier, "Current tier", "What it runs on today", "tier"),
+        ],
+    ),
+    (
+        "Monthly spend",
+        "Enter the monthly spend, or leave it empty and give token volumes and a model from the price catalog to estimate it.",
+        &[
+            (Column::MonthlySpend, "Monthly spend", "A plain amount, such as 12500.50", "money"),
+            (Column::Model, "Model", "Estimate from the price catalog (USD scorecards)", "model"),
+            (Column::MonthlyInputTokens, "Monthly input tokens", "", "tokens"),
+            (Column::MonthlyOutputTokens, "Monthly output tokens", "", "tokens"),
+            (Column::TargetModel, "Target model", "A small model it would move to: prices the small tier", "model"),
+        ],
+    ),
+    (
+        "Accountability",
+        "",
+        &[
+            (Column::Owner, "Owner", "A named person accountable for the outcome", "text"),
+            (Column::Metric, "Metric", "The measure that proves it works", "text"),
+            (Column::NextStep, "Next step", "", "text"),
+            (Column::KillCriteria, "Kill criteria", "What would make us stop", "textarea"),
+            (Column::Defended, "Is the named owner actively defending this spend?", "", "yesno"),
+        ],
+    ),
+    (
+        "Routing questions",
+        "",
+        &[
+            (Column::Stakes, "Does a better answer change a real number?", "Stakes", "yesno"),
+            (Column::Ambiguity, "Is the work open-ended rather than well-bounded?", "Ambiguity", "yesno"),
+            (Column::BusinessCase, "Is there a business case for automating this at all?", "Business case", "yesno"),
+            (Column::SensitiveData, "Does it handle data that must stay in-house?", "Sensitive data", "yesno"),
+        ],
+    ),
+    (
+        "Overrides",
+        "Only when the facilitator decides against the computed value; a reason is required.",
+        &[
+            (Column::TierOverride, "Recommended tier", "", "tier_override"),
+            (Column::TierOverrideReason, "Reason for the tier override", "", "text"),
+            (Column::VerdictOverride, "Verdict", "", "verdict_override"),
+            (Column::VerdictOverrideReason, "Reason for the verdict override", "", "text"),
+        ],
+    ),
+];
+
+impl WorkflowFormPage {
+    pub fn sections(values: &RawWorkflow, errors: &FieldErrors) -> Vec<Section> {
+        FORM_LAYOUT
+            .iter()
+            .map(|(title, intro, fields)| Section {
+                title,
+                intro,
+                fields: fields
+                    .iter()
+                    .map(|(column, label, hint, kind)| FieldView {
+                        name: column.as_str(),
+                        label,
+                        hint,
+                        kind,
+                        value: values.get(*column).unwrap_or_default().to_string(),
+                        error: errors.get(*column).unwrap_or_default().to_string(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// Defaults of the form for a new workflow: answers `no`, nothing else chosen.
+pub fn new_workflow_values() -> RawWorkflow {
+    let mut raw = RawWorkflow::default();
+    for c in [
+        Column::Stakes,
+        Column::Ambiguity,
+        Column::BusinessCase,
+        Column::SensitiveData,
+        Column::Defended,
+    ] {
+        raw.set(c, "no");
+    }
+    raw
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+pub struct SettingsPage {
+    pub scorecard_name: String,
+    pub base: String,
+    pub form: SettingsForm,
+    pub errors: SettingsErrors,
+    pub edit_url: String,
+    pub view_url: String,
+    pub notice: Option<String>,
+}
+
+impl SettingsPage {
+    pub fn error(&self, field: &str) -> &str {
+        field_error(&self.errors, field)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import_errors.html")]
+pub struct ImportErrorsPage {
+    pub scorecard_name: String,
+    pub base: String,
+    pub errors: Vec<RowError>,
+}

@@ -1,0 +1,30 @@
+//! Cross-cutting HTTP: access to a scorecard by its link, layers, health probes, static
+//! assets and the pages every domain shares.
+
+pub mod access;
+pub mod assets;
+pub mod health;
+pub mod layers;
+pub mod pages;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::app::AppState;
+
+/// Routes that belong to no domain: probes and static files.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/static/{file}", get(assets::asset))
+        .fallback(pages::not_found)
+}
+
+/// Whether the client prefers JSON to HTML (an API client rather than a browser).
+pub fn wants_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"))
+}
