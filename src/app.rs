@@ -70,12 +70,22 @@ pub async fn serve(
 pub async fn bind(config: &Config) -> Result<TcpListener, String> {
     TcpListener::bind(config.bind).await.map_err(|e| {
         let why = match e.kind() {
-            ErrorKind::AddrInUse => "the address is already in use: stop the other program or choose another port".to_string(),
-            ErrorKind::PermissionDenied => "permission denied: choose a port above 1024".to_string(),
-            ErrorKind::AddrNotAvailable => "this machine has no such address: use 127.0.0.1 or 0.0.0.0".to_string(),
+            ErrorKind::AddrInUse => {
+                "the address is already in use: stop the other program or choose another port"
+                    .to_string()
+            }
+            ErrorKind::PermissionDenied => {
+                "permission denied: choose a port above 1024".to_string()
+            }
+            ErrorKind::AddrNotAvailable => {
+                "this machine has no such address: use 127.0.0.1 or 0.0.0.0".to_string()
+            }
             _ => e.to_string(),
         };
-        format!("cannot listen on {}: {why} (--bind or SCORECARD_BIND)", config.bind)
+        format!(
+            "cannot listen on {}: {why} (--bind or SCORECARD_BIND)",
+            config.bind
+        )
     })
 }
 
@@ -118,7 +128,9 @@ pub async fn shutdown_signal() {
 /// Keeps credentials in a database URL out of the logs.
 fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
         _ => url.to_string(),
     }
 }
@@ -146,7 +158,10 @@ pub async fn healthcheck(config: &Config) -> Result<(), String> {
     if head.starts_with("HTTP/1.1 200") {
         Ok(())
     } else {
-        Err(format!("{addr} answered: {}", head.lines().next().unwrap_or("")))
+        Err(format!(
+            "{addr} answered: {}",
+            head.lines().next().unwrap_or("")
+        ))
     }
 }
 
@@ -154,7 +169,13 @@ pub async fn healthcheck(config: &Config) -> Result<(), String> {
 mod tests {
     #[test]
     fn database_credentials_never_reach_the_log() {
-        assert_eq!(super::redact_url("postgres://u:secret@db/x"), "postgres://***@db/x");
-        assert_eq!(super::redact_url("sqlite://./data/s.db"), "sqlite://./data/s.db");
+        assert_eq!(
+            super::redact_url("postgres://u:secret@db/x"),
+            "postgres://***@db/x"
+        );
+        assert_eq!(
+            super::redact_url("sqlite://./data/s.db"),
+            "sqlite://./data/s.db"
+        );
     }
 }

@@ -100,9 +100,15 @@ impl Catalog {
 
     /// The monthly cost of `model` for the given volumes, in US cents; `None` for a model
     /// the catalog does not list.
-    pub fn monthly_cost(&self, model: &str, input_tokens: i64, output_tokens: i64) -> Option<Money> {
+    pub fn monthly_cost(
+        &self,
+        model: &str,
+        input_tokens: i64,
+        output_tokens: i64,
+    ) -> Option<Money> {
         let price = self.get(model)?;
-        let units = i128::from(input_tokens) * price.input + i128::from(output_tokens) * price.output;
+        let units =
+            i128::from(input_tokens) * price.input + i128::from(output_tokens) * price.output;
         let cents = div_round_half_up(units, UNITS_PER_USD / 100);
         Some(Money(i64::try_from(cents).unwrap_or(i64::MAX)))
     }
@@ -177,7 +183,10 @@ mod tests {
     fn estimates_are_exact_and_round_half_up_to_the_cent() {
         let c = Catalog::bundled();
         // gpt-4o: 2.5e-6 in, 1e-5 out. 10M in + 2M out = 25 + 20 = 45 USD.
-        assert_eq!(c.monthly_cost("gpt-4o", 10_000_000, 2_000_000), Some(Money(4_500)));
+        assert_eq!(
+            c.monthly_cost("gpt-4o", 10_000_000, 2_000_000),
+            Some(Money(4_500))
+        );
         // 2,000 input tokens at 2.5e-6 = 0.005 USD → half a cent rounds up.
         assert_eq!(c.monthly_cost("gpt-4o", 2_000, 0), Some(Money(1)));
         assert_eq!(c.monthly_cost("gpt-4o", 1_999, 0), Some(Money(0)));

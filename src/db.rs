@@ -67,7 +67,10 @@ impl Database {
 
     /// Checks that the database answers: used by the readiness probe.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("select 1").execute(&self.read).await.map(|_| ())
+        sqlx::query("select 1")
+            .execute(&self.read)
+            .await
+            .map(|_| ())
     }
 
     pub async fn close(&self) {

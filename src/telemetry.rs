@@ -8,7 +8,8 @@ use crate::config::LogFormat;
 const DEFAULT_FILTER: &str = "scorecard=info,tower_http=info,warn";
 
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // A second init (as in tests) keeps the first subscriber.
     let _ = match format {

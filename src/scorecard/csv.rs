@@ -67,7 +67,8 @@ pub fn export(report: &Report) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(Column::ALL.iter().map(|c| c.as_str()))?;
     for row in &report.rows {
-        let record = Column::ALL.map(|c| neutralise(&cell(&row.workflow.fields, c, report.scorecard.currency)));
+        let record = Column::ALL
+            .map(|c| neutralise(&cell(&row.workflow.fields, c, report.scorecard.currency)));
         out.write_record(&record)?;
     }
     out.into_inner().map_err(|e| e.into_error().into())
@@ -115,9 +116,7 @@ pub fn cell(f: &WorkflowFields, column: Column, currency: Currency) -> String {
         Column::Model => v.map_or(String::new(), |v| v.model.clone()),
         Column::MonthlyInputTokens => v.map_or(String::new(), |v| v.input_tokens.to_string()),
         Column::MonthlyOutputTokens => v.map_or(String::new(), |v| v.output_tokens.to_string()),
-        Column::TargetModel => v
-            .and_then(|v| v.target_model.clone())
-            .unwrap_or_default(),
+        Column::TargetModel => v.and_then(|v| v.target_model.clone()).unwrap_or_default(),
     }
 }
 
@@ -136,7 +135,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Vec<RowError>> {
             "the file is empty: it needs a header row naming the columns, then one row per workflow".into(),
         ));
     }
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => return Err(header_error(describe(&e))),
@@ -170,14 +171,18 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Vec<RowError>> {
         errors.push(RowError {
             line: 1,
             column: None,
-            message: format!("column {} appears more than once: keep one", quoted(&repeated)),
+            message: format!(
+                "column {} appears more than once: keep one",
+                quoted(&repeated)
+            ),
         });
     }
     if !columns.contains(&Column::Name) {
         errors.push(RowError {
             line: 1,
             column: None,
-            message: "the header has no \"name\" column: every row needs the workflow's name".into(),
+            message: "the header has no \"name\" column: every row needs the workflow's name"
+                .into(),
         });
     }
     if !errors.is_empty() {
@@ -203,13 +208,20 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, Vec<RowError>> {
                     column: None,
                     message: describe(&e),
                 });
-                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }) {
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+                ) {
                     break;
                 }
             }
         }
     }
-    if errors.is_empty() { Ok(Parsed { columns, rows }) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(Parsed { columns, rows })
+    } else {
+        Err(errors)
+    }
 }
 
 /// Line numbers by byte offset. The reader's own line count lags by one after a CRLF
@@ -232,7 +244,9 @@ impl<'a> LineIndex<'a> {
 
     /// The 1-based line of the first character of the record starting at `offset`.
     fn line_at(&self, offset: u64) -> u64 {
-        let mut at = usize::try_from(offset).unwrap_or(usize::MAX).min(self.bytes.len());
+        let mut at = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
         while matches!(self.bytes.get(at), Some(b'\r' | b'\n')) {
             at += 1;
         }
@@ -250,16 +264,24 @@ fn quoted(names: &[String]) -> String {
 
 fn describe(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "this line is not UTF-8 text: save the file as CSV UTF-8 and upload it again".into(),
+        csv::ErrorKind::Utf8 { .. } => {
+            "this line is not UTF-8 text: save the file as CSV UTF-8 and upload it again".into()
+        }
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => format!("this row has {len} cells but the header has {expected_len}: check for a missing or extra comma"),
+        } => format!(
+            "this row has {len} cells but the header has {expected_len}: check for a missing or extra comma"
+        ),
         _ => format!("the file could not be read as CSV: {e}"),
     }
 }
 
 /// Decides what every row does to the stored workflows, or reports every bad row.
-pub fn plan(parsed: &Parsed, existing: &[Workflow], ctx: Context<'_>) -> Result<Vec<Change>, Vec<RowError>> {
+pub fn plan(
+    parsed: &Parsed,
+    existing: &[Workflow],
+    ctx: Context<'_>,
+) -> Result<Vec<Change>, Vec<RowError>> {
     let by_key: HashMap<String, &Workflow> = existing
         .iter()
         .map(|w| (name_key(&w.fields.name), w))
@@ -276,26 +298,41 @@ pub fn plan(parsed: &Parsed, existing: &[Workflow], ctx: Context<'_>) -> Result<
                 errors.push(RowError {
                     line: *line,
                     column: Some(Column::Name.as_str()),
-                    message: format!("{:?} is already on line {first}: give each workflow one row", name.trim()),
+                    message: format!(
+                        "{:?} is already on line {first}: give each workflow one row",
+                        name.trim()
+                    ),
                 });
                 continue;
             }
             seen.insert(key.clone(), *line);
         }
         let base = by_key.get(&key).copied();
-        match input::apply(raw, base.map(|w| &w.fields), ctx) {
+        // The name matches without regard to case and identifies the workflow: a file
+        // typed in lowercase does not respell the stored name.
+        let mut raw = raw.clone();
+        if let Some(w) = base {
+            raw.set(Column::Name, w.fields.name.clone());
+        }
+        match input::apply(&raw, base.map(|w| &w.fields), ctx) {
             Ok(fields) => changes.push(match base {
                 Some(w) => Change::Update { id: w.id, fields },
                 None => Change::Add(fields),
             }),
-            Err(field_errors) => errors.extend(field_errors.0.into_iter().map(|(column, message)| RowError {
-                line: *line,
-                column: Some(column.as_str()),
-                message,
-            })),
+            Err(field_errors) => errors.extend(field_errors.0.into_iter().map(
+                |(column, message)| RowError {
+                    line: *line,
+                    column: Some(column.as_str()),
+                    message,
+                },
+            )),
         }
     }
-    if errors.is_empty() { Ok(changes) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(changes)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -312,7 +349,9 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralised_and_restored() {
-        for text in ["=1+1", "+44 20", "-5", "@SUM(A1)", "\tx", "\rx", "'=x", "''@y"] {
+        for text in [
+            "=1+1", "+44 20", "-5", "@SUM(A1)", "\tx", "\rx", "'=x", "''@y",
+        ] {
             let out = neutralise(text);
             assert!(out.starts_with('\''), "{text:?} → {out:?}");
             assert_eq!(restore(&out), text);
@@ -327,7 +366,11 @@ mod tests {
     fn unknown_and_missing_columns_are_named() {
         let errors = parse(b"name,colour,size\nx,red,1\n").unwrap_err();
         assert_eq!(errors[0].line, 1);
-        assert!(errors[0].message.contains("\"colour\", \"size\""), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("\"colour\", \"size\""),
+            "{}",
+            errors[0].message
+        );
         let errors = parse(b"team\nx\n").unwrap_err();
         assert!(errors[0].message.contains("\"name\""));
         assert!(parse(b"").is_err());
@@ -357,7 +400,10 @@ mod tests {
     #[test]
     fn ragged_rows_and_bad_encoding_are_reported_by_line() {
         let errors = parse(b"name,current_tier\na,small\nb\nc,small,extra\n").unwrap_err();
-        assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(
+            errors.iter().map(|e| e.line).collect::<Vec<_>>(),
+            vec![3, 4]
+        );
         let errors = parse(b"name,current_tier\n\xff\xfe,small\n").unwrap_err();
         assert!(errors[0].message.contains("UTF-8"));
     }

@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Form;
 use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 
 use super::csv as contract;
@@ -19,7 +19,8 @@ use super::money::Currency;
 use super::repo::LinkKind;
 use super::service::{self, ImportError, SaveError, SettingsForm};
 use super::views::{
-    ImportErrorsPage, LandingPage, ScorecardPage, SettingsPage, WorkflowFormPage, new_workflow_values,
+    ImportErrorsPage, LandingPage, ScorecardPage, SettingsPage, WorkflowFormPage,
+    new_workflow_values,
 };
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -53,10 +54,17 @@ pub struct CreateForm {
     currency: String,
 }
 
-pub async fn create(State(state): State<AppState>, Form(form): Form<CreateForm>) -> AppResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Form(form): Form<CreateForm>,
+) -> AppResult<Response> {
     let mut errors = Vec::new();
     let name = super::model::parse_name(&form.name).map_err(|m| errors.push(("name", m)));
-    let code = if form.currency.trim().is_empty() { "USD" } else { form.currency.as_str() };
+    let code = if form.currency.trim().is_empty() {
+        "USD"
+    } else {
+        form.currency.as_str()
+    };
     let currency = Currency::parse(code).map_err(|m| errors.push(("currency", m)));
     let (Ok(name), Ok(currency)) = (name, currency) else {
         let page = LandingPage {
@@ -96,7 +104,10 @@ pub async fn show(
         (_, _, Some(_)) => Some("Saved.".into()),
         _ => None,
     };
-    render(StatusCode::OK, &ScorecardPage::new(&report, base, can_edit, notice))
+    render(
+        StatusCode::OK,
+        &ScorecardPage::new(&report, base, can_edit, notice),
+    )
 }
 
 pub async fn json(State(state): State<AppState>, access: Access) -> AppResult<Response> {
@@ -111,7 +122,10 @@ pub async fn export(State(state): State<AppState>, access: Access) -> AppResult<
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
         ],
         body,
     )
@@ -129,7 +143,11 @@ fn slug(name: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-');
-    if out.is_empty() { "scorecard".into() } else { out.into() }
+    if out.is_empty() {
+        "scorecard".into()
+    } else {
+        out.into()
+    }
 }
 
 pub async fn import(
@@ -141,16 +159,14 @@ pub async fn import(
     let json = wants_json(&headers);
     let mut file = None;
     loop {
-        let field = multipart
-            .next_field()
-            .await
-            .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {}", e.body_text())))?;
+        let field = multipart.next_field().await.map_err(|e| {
+            AppError::BadRequest(format!("the upload could not be read: {}", e.body_text()))
+        })?;
         let Some(field) = field else { break };
         if field.name() == Some("file") {
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::BadRequest(format!("the upload could not be read: {}", e.body_text())))?;
+            let bytes = field.bytes().await.map_err(|e| {
+                AppError::BadRequest(format!("the upload could not be read: {}", e.body_text()))
+            })?;
             file = Some(bytes);
         }
     }
@@ -226,8 +242,18 @@ fn form_page(
     }
 }
 
-pub async fn new_workflow(State(state): State<AppState>, EditAccess(access): EditAccess) -> AppResult<Response> {
-    let page = form_page(&state, &access, None, &new_workflow_values(), &FieldErrors::default(), None);
+pub async fn new_workflow(
+    State(state): State<AppState>,
+    EditAccess(access): EditAccess,
+) -> AppResult<Response> {
+    let page = form_page(
+        &state,
+        &access,
+        None,
+        &new_workflow_values(),
+        &FieldErrors::default(),
+        None,
+    );
     render(StatusCode::OK, &page)
 }
 
@@ -239,9 +265,10 @@ pub async fn create_workflow(
     let raw = raw_from_form(&form);
     match service::save_workflow(&state, &access.scorecard, None, None, &raw).await {
         Ok(_) => Ok(see_other(&format!("{}?saved=added", access.base()))),
-        Err(SaveError::Invalid(errors)) => {
-            render(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&state, &access, None, &raw, &errors, None))
-        }
+        Err(SaveError::Invalid(errors)) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form_page(&state, &access, None, &raw, &errors, None),
+        ),
         Err(SaveError::Stale(_)) => Err(AppError::corrupt("a new workflow cannot be stale")),
         Err(SaveError::Failed(e)) => Err(e),
     }
@@ -289,7 +316,14 @@ pub async fn update_workflow(
         Ok(_) => Ok(see_other(&format!("{}?saved=updated", access.base()))),
         Err(SaveError::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &form_page(&state, &access, Some((id, version.unwrap_or(0))), &raw, &errors, None),
+            &form_page(
+                &state,
+                &access,
+                Some((id, version.unwrap_or(0))),
+                &raw,
+                &errors,
+                None,
+            ),
         ),
         Err(SaveError::Stale(current)) => {
             // Keep what the user typed, and let them save it over the newer version
@@ -299,7 +333,11 @@ pub async fn update_workflow(
                  nothing was overwritten: check them against the scorecard, then save again to \
                  replace the other change, or go back to keep it. (Their owner: {:?}, spend: {}.)",
                 current.fields.owner,
-                contract::cell(&current.fields, Column::MonthlySpend, access.scorecard.currency)
+                contract::cell(
+                    &current.fields,
+                    Column::MonthlySpend,
+                    access.scorecard.currency
+                )
             );
             render(
                 StatusCode::CONFLICT,
@@ -339,7 +377,10 @@ fn share_links(state: &AppState, headers: &HeaderMap, access: &Access) -> (Strin
         }
     };
     let s = &access.scorecard;
-    (format!("{origin}/s/{}", s.edit_token), format!("{origin}/v/{}", s.view_token))
+    (
+        format!("{origin}/s/{}", s.edit_token),
+        format!("{origin}/v/{}", s.view_token),
+    )
 }
 
 fn settings_page(
@@ -375,13 +416,19 @@ pub async fn settings(
     Query(q): Query<SettingsQuery>,
 ) -> AppResult<Response> {
     let notice = match (q.rotated.as_deref(), q.saved) {
-        (Some("edit"), _) => Some("New edit link made: the old one no longer works. Share this one with the workshop.".into()),
+        (Some("edit"), _) => Some(
+            "New edit link made: the old one no longer works. Share this one with the workshop."
+                .into(),
+        ),
         (Some(_), _) => Some("New view link made: the old one no longer works.".into()),
         (None, Some(_)) => Some("Settings saved.".into()),
         _ => None,
     };
     let form = SettingsForm::of(&access.scorecard);
-    render(StatusCode::OK, &settings_page(&state, &headers, &access, form, Vec::new(), notice))
+    render(
+        StatusCode::OK,
+        &settings_page(&state, &headers, &access, form, Vec::new(), notice),
+    )
 }
 
 pub async fn save_settings(
@@ -425,7 +472,10 @@ pub async fn rotate(
 mod tests {
     #[test]
     fn export_file_names_are_plain() {
-        assert_eq!(super::slug("Northwind Mutual (demo)"), "northwind-mutual-demo");
+        assert_eq!(
+            super::slug("Northwind Mutual (demo)"),
+            "northwind-mutual-demo"
+        );
         assert_eq!(super::slug("  "), "scorecard");
         assert_eq!(super::slug("Ärger & Co"), "rger-co");
     }

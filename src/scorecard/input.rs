@@ -190,7 +190,10 @@ pub fn apply(
             }
         }
     }
-    if let Some(v) = raw.get(Column::CurrentTier).filter(|v| !v.trim().is_empty()) {
+    if let Some(v) = raw
+        .get(Column::CurrentTier)
+        .filter(|v| !v.trim().is_empty())
+    {
         match Tier::parse(v) {
             Ok(t) => f.current_tier = t,
             Err(m) => errors.add(Column::CurrentTier, m),
@@ -211,7 +214,11 @@ pub fn apply(
         // An empty cell is `no`, as an absent column is for a new workflow.
         if let Some(v) = raw.get(column) {
             let v = v.trim();
-            match if v.is_empty() { Ok(false) } else { parse_yes_no(v) } {
+            match if v.is_empty() {
+                Ok(false)
+            } else {
+                parse_yes_no(v)
+            } {
                 Ok(b) => *slot = b,
                 Err(m) => errors.add(column, format!("{m}: answer yes or no")),
             }
@@ -235,7 +242,11 @@ pub fn apply(
 
     apply_spend(raw, &mut f, ctx, &mut errors);
 
-    if errors.is_empty() { Ok(f) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(f)
+    } else {
+        Err(errors)
+    }
 }
 
 /// An override's value and reason merge column by column; an override needs a reason,
@@ -280,7 +291,12 @@ fn merge_override<T: Copy>(
 }
 
 /// The spend is either entered or estimated from a catalog model's token volumes.
-fn apply_spend(raw: &RawWorkflow, f: &mut WorkflowFields, ctx: Context<'_>, errors: &mut FieldErrors) {
+fn apply_spend(
+    raw: &RawWorkflow,
+    f: &mut WorkflowFields,
+    ctx: Context<'_>,
+    errors: &mut FieldErrors,
+) {
     let spend_given = raw.filled(Column::MonthlySpend).is_some();
     if let Some(v) = raw.get(Column::MonthlySpend) {
         if v.trim().is_empty() {
@@ -320,8 +336,14 @@ fn apply_spend(raw: &RawWorkflow, f: &mut WorkflowFields, ctx: Context<'_>, erro
             },
         }
     };
-    let input = tokens(Column::MonthlyInputTokens, base.as_ref().map(|v| v.input_tokens));
-    let output = tokens(Column::MonthlyOutputTokens, base.as_ref().map(|v| v.output_tokens));
+    let input = tokens(
+        Column::MonthlyInputTokens,
+        base.as_ref().map(|v| v.input_tokens),
+    );
+    let output = tokens(
+        Column::MonthlyOutputTokens,
+        base.as_ref().map(|v| v.output_tokens),
+    );
 
     let Some(model) = model else {
         let volumes_given = [Column::MonthlyInputTokens, Column::MonthlyOutputTokens]
@@ -397,7 +419,10 @@ mod tests {
     fn a_new_workflow_needs_a_name_and_a_current_tier_and_defaults_the_rest() {
         let catalog = Catalog::bundled();
         let f = apply(
-            &raw(&[(Column::Name, " Triage "), (Column::CurrentTier, "Frontier")]),
+            &raw(&[
+                (Column::Name, " Triage "),
+                (Column::CurrentTier, "Frontier"),
+            ]),
             None,
             ctx(&catalog),
         )
@@ -453,12 +478,22 @@ mod tests {
             ctx(&catalog),
         )
         .unwrap();
-        let updated = apply(&raw(&[(Column::MonthlySpend, "250.5")]), Some(&base), ctx(&catalog)).unwrap();
+        let updated = apply(
+            &raw(&[(Column::MonthlySpend, "250.5")]),
+            Some(&base),
+            ctx(&catalog),
+        )
+        .unwrap();
         assert_eq!(updated.monthly_spend, Money(25_050));
         assert_eq!(updated.owner, "Ada");
         assert_eq!(updated.tier_override, base.tier_override);
         // Clearing an override drops its reason.
-        let cleared = apply(&raw(&[(Column::TierOverride, "")]), Some(&base), ctx(&catalog)).unwrap();
+        let cleared = apply(
+            &raw(&[(Column::TierOverride, "")]),
+            Some(&base),
+            ctx(&catalog),
+        )
+        .unwrap();
         assert_eq!(cleared.tier_override, None);
     }
 
@@ -482,11 +517,23 @@ mod tests {
         assert_eq!(v.target_model.as_deref(), Some("gpt-4o-mini"));
 
         let cases: [(&[(Column, &str)], Column); 5] = [
-            (&[(Column::Model, "gpt-4o"), (Column::MonthlySpend, "5")], Column::MonthlySpend),
+            (
+                &[(Column::Model, "gpt-4o"), (Column::MonthlySpend, "5")],
+                Column::MonthlySpend,
+            ),
             (&[(Column::Model, "gpt-99")], Column::Model),
-            (&[(Column::Model, "gpt-4o"), (Column::TargetModel, "tiny-9")], Column::TargetModel),
+            (
+                &[(Column::Model, "gpt-4o"), (Column::TargetModel, "tiny-9")],
+                Column::TargetModel,
+            ),
             (&[(Column::MonthlyInputTokens, "500")], Column::Model),
-            (&[(Column::Model, "gpt-4o"), (Column::MonthlyOutputTokens, "-1")], Column::MonthlyOutputTokens),
+            (
+                &[
+                    (Column::Model, "gpt-4o"),
+                    (Column::MonthlyOutputTokens, "-1"),
+                ],
+                Column::MonthlyOutputTokens,
+            ),
         ];
         for (cells, column) in cases {
             let mut r = raw(cells);
@@ -505,7 +552,11 @@ mod tests {
             catalog: &catalog,
         };
         let errors = apply(
-            &raw(&[(Column::Name, "x"), (Column::CurrentTier, "small"), (Column::Model, "gpt-4o")]),
+            &raw(&[
+                (Column::Name, "x"),
+                (Column::CurrentTier, "small"),
+                (Column::Model, "gpt-4o"),
+            ]),
             None,
             eur,
         )

@@ -36,8 +36,14 @@ pub fn routes() -> Router<AppState> {
             .route(&at("/workflows/new"), get(handlers::new_workflow))
             .route(&at("/workflows/{id}"), post(handlers::update_workflow))
             .route(&at("/workflows/{id}/edit"), get(handlers::edit_workflow))
-            .route(&at("/workflows/{id}/delete"), post(handlers::delete_workflow))
-            .route(&at("/settings"), get(handlers::settings).post(handlers::save_settings))
+            .route(
+                &at("/workflows/{id}/delete"),
+                post(handlers::delete_workflow),
+            )
+            .route(
+                &at("/settings"),
+                get(handlers::settings).post(handlers::save_settings),
+            )
             .route(&at("/rotate/{link}"), post(handlers::rotate));
     }
     router

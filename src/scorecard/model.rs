@@ -243,7 +243,11 @@ mod tests {
         assert_eq!(Tier::parse("FRONTIER"), Ok(Tier::Frontier));
         assert_eq!(Tier::parse(" small "), Ok(Tier::Small));
         assert_eq!(Tier::parse("None"), Ok(Tier::None));
-        assert!(Tier::parse("large").unwrap_err().contains("frontier, small or none"));
+        assert!(
+            Tier::parse("large")
+                .unwrap_err()
+                .contains("frontier, small or none")
+        );
         assert_eq!(Verdict::parse("Kill"), Ok(Verdict::Kill));
         assert!(Verdict::parse("maybe").is_err());
         for yes in ["yes", "YES", "true", "1"] {

@@ -101,7 +101,9 @@ impl Money {
         let (sign, rest) = plain
             .strip_prefix('-')
             .map_or(("", plain.as_str()), |r| ("-", r));
-        let (whole, frac) = rest.split_once('.').map_or((rest, None), |(w, f)| (w, Some(f)));
+        let (whole, frac) = rest
+            .split_once('.')
+            .map_or((rest, None), |(w, f)| (w, Some(f)));
         let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
         for (i, ch) in whole.chars().enumerate() {
             if i > 0 && (whole.len() - i) % 3 == 0 {
@@ -158,7 +160,10 @@ impl Currency {
     pub fn parse(code: &str) -> Result<Currency, String> {
         let upper = code.trim().to_ascii_uppercase();
         let currency = iso_currency::Currency::from_code(&upper).ok_or_else(|| {
-            format!("{:?} is not an ISO 4217 currency code: use one such as USD, EUR or JPY", code.trim())
+            format!(
+                "{:?} is not an ISO 4217 currency code: use one such as USD, EUR or JPY",
+                code.trim()
+            )
         })?;
         let minor_units = currency.exponent().ok_or_else(|| {
             format!("{upper} is not a currency with minor units: use one such as USD, EUR or JPY")
@@ -215,8 +220,16 @@ impl Ratio {
         if frac.len() > 6 {
             return Err("use at most six decimals, such as 0.125".into());
         }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
-        let mut f: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| bad())?
+        };
+        let mut f: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().map_err(|_| bad())?
+        };
         for _ in frac.len()..6 {
             f *= 10;
         }
@@ -296,17 +309,35 @@ mod tests {
             (" 3 ", 300),
         ];
         for (text, minor) in cases {
-            assert_eq!(Money::parse(text, Currency::USD), Ok(Money(minor)), "{text}");
+            assert_eq!(
+                Money::parse(text, Currency::USD),
+                Ok(Money(minor)),
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn bad_amounts_are_refused_with_a_reason() {
-        for text in ["", "-5", "1,000", "12.345", "abc", "1e5", ".", "1.2.3", "99999999999999999999"] {
+        for text in [
+            "",
+            "-5",
+            "1,000",
+            "12.345",
+            "abc",
+            "1e5",
+            ".",
+            "1.2.3",
+            "99999999999999999999",
+        ] {
             let err = Money::parse(text, Currency::USD).unwrap_err();
             assert!(!err.is_empty(), "{text}");
         }
-        assert!(Money::parse("12.5", JPY).unwrap_err().contains("whole amount"));
+        assert!(
+            Money::parse("12.5", JPY)
+                .unwrap_err()
+                .contains("whole amount")
+        );
         assert_eq!(Money::parse("12500", JPY), Ok(Money(12500)));
     }
 
@@ -315,7 +346,10 @@ mod tests {
         assert_eq!(Money(1_250_050).to_decimal(Currency::USD), "12500.50");
         assert_eq!(Money(5).to_decimal(Currency::USD), "0.05");
         assert_eq!(Money(12500).to_decimal(JPY), "12500");
-        assert_eq!(Money(123_456_789).display(Currency::USD), "USD 1,234,567.89");
+        assert_eq!(
+            Money(123_456_789).display(Currency::USD),
+            "USD 1,234,567.89"
+        );
         assert_eq!(Money(1000).display(JPY), "JPY 1,000");
         assert_eq!(Money(-150).to_decimal(Currency::USD), "-1.50");
     }
@@ -349,7 +383,10 @@ mod tests {
         assert_eq!(tenth.apply(Money(14)), Money(1)); // 1.4 → 1
         assert_eq!(tenth.apply(Money(25)), Money(3)); // 2.5 → 3
         assert_eq!(Ratio::parse("0.333333").unwrap().apply(Money(3)), Money(1));
-        assert_eq!(Ratio::parse("1").unwrap().apply(Money(MAX_MINOR)), Money(MAX_MINOR));
+        assert_eq!(
+            Ratio::parse("1").unwrap().apply(Money(MAX_MINOR)),
+            Money(MAX_MINOR)
+        );
     }
 
     #[test]

@@ -86,7 +86,10 @@ pub async fn find_by_token(
     Ok(Some((row.try_into()?, kind)))
 }
 
-pub async fn get_scorecard(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<Scorecard>, AppError> {
+pub async fn get_scorecard(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+) -> Result<Option<Scorecard>, AppError> {
     let row: Option<ScorecardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {SCORECARD_COLUMNS} from scorecards where id = ?"
     )))
@@ -167,7 +170,11 @@ pub async fn rescale_spend(
     } else {
         "update workflows set monthly_spend = monthly_spend * ? where scorecard_id = ?"
     };
-    sqlx::query(sql).bind(factor).bind(scorecard_id).execute(&mut *tx).await?;
+    sqlx::query(sql)
+        .bind(factor)
+        .bind(scorecard_id)
+        .execute(&mut *tx)
+        .await?;
     Ok(true)
 }
 
@@ -303,15 +310,23 @@ pub async fn find_workflow_by_name(
     )
 }
 
-pub async fn count_workflows(db: impl SqliteExecutor<'_>, scorecard_id: i64) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("select count(*) from workflows where scorecard_id = ?")
-        .bind(scorecard_id)
-        .fetch_one(db)
-        .await?)
+pub async fn count_workflows(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("select count(*) from workflows where scorecard_id = ?")
+            .bind(scorecard_id)
+            .fetch_one(db)
+            .await?,
+    )
 }
 
 /// Whether any workflow's spend is estimated from catalog volumes.
-pub async fn has_estimated_spend(db: impl SqliteExecutor<'_>, scorecard_id: i64) -> Result<bool, AppError> {
+pub async fn has_estimated_spend(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+) -> Result<bool, AppError> {
     let n: i64 = sqlx::query_scalar(
         "select count(*) from workflows where scorecard_id = ? and model is not null",
     )
@@ -331,7 +346,11 @@ macro_rules! bind_fields {
             .bind(name_key(&f.name))
             .bind(&f.team)
             .bind(&f.description)
-            .bind(if v.is_some() { 0 } else { f.monthly_spend.minor() })
+            .bind(if v.is_some() {
+                0
+            } else {
+                f.monthly_spend.minor()
+            })
             .bind(v.map(|v| v.model.clone()))
             .bind(v.map(|v| v.input_tokens))
             .bind(v.map(|v| v.output_tokens))
@@ -349,7 +368,11 @@ macro_rules! bind_fields {
             .bind(f.tier_override.as_ref().map(|o| o.value.as_str()))
             .bind(f.tier_override.as_ref().map_or("", |o| o.reason.as_str()))
             .bind(f.verdict_override.as_ref().map(|o| o.value.as_str()))
-            .bind(f.verdict_override.as_ref().map_or("", |o| o.reason.as_str()))
+            .bind(
+                f.verdict_override
+                    .as_ref()
+                    .map_or("", |o| o.reason.as_str()),
+            )
     }};
 }
 
@@ -366,7 +389,10 @@ pub async fn insert_workflow(
             verdict_override_reason, scorecard_id)
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
-    let result = bind_fields!(query, fields).bind(scorecard_id).execute(db).await?;
+    let result = bind_fields!(query, fields)
+        .bind(scorecard_id)
+        .execute(db)
+        .await?;
     Ok(result.last_insert_rowid())
 }
 

@@ -26,7 +26,8 @@ impl Report {
         let mut rows: Vec<Row> = workflows
             .into_iter()
             .map(|workflow| {
-                let eval = rules::evaluate(&workflow.fields, catalog.pricing(&workflow.fields), ratio);
+                let eval =
+                    rules::evaluate(&workflow.fields, catalog.pricing(&workflow.fields), ratio);
                 Row { workflow, eval }
             })
             .collect();
@@ -34,7 +35,13 @@ impl Report {
             b.eval
                 .spend
                 .cmp(&a.eval.spend)
-                .then_with(|| a.workflow.fields.name.to_lowercase().cmp(&b.workflow.fields.name.to_lowercase()))
+                .then_with(|| {
+                    a.workflow
+                        .fields
+                        .name
+                        .to_lowercase()
+                        .cmp(&b.workflow.fields.name.to_lowercase())
+                })
                 .then_with(|| a.workflow.fields.name.cmp(&b.workflow.fields.name))
         });
         let totals = rules::totals(rows.iter().map(|r| (&r.workflow.fields, &r.eval)));

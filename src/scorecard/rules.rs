@@ -376,7 +376,11 @@ mod tests {
             (false, false, true, Tier::Small),
         ];
         for (s, a, b, tier) in table {
-            assert_eq!(route(&answers(s, a, b)), tier, "stakes={s} ambiguity={a} case={b}");
+            assert_eq!(
+                route(&answers(s, a, b)),
+                tier,
+                "stakes={s} ambiguity={a} case={b}"
+            );
         }
     }
 
@@ -392,7 +396,8 @@ mod tests {
     fn the_gate_kills_then_pauses_then_funds() {
         let ok = funded(Tier::Small, answers(false, false, true));
         assert_eq!(gate(&ok), Verdict::Fund);
-        let cases: [(fn(&mut WorkflowFields), Verdict); 6] = [
+        type Change = fn(&mut WorkflowFields);
+        let cases: [(Change, Verdict); 6] = [
             (|w| w.answers.business_case = false, Verdict::Kill),
             (|w| w.owner.clear(), Verdict::Kill),
             (|w| w.metric.clear(), Verdict::Kill),
@@ -438,7 +443,11 @@ mod tests {
         let e = evaluate(&under, Pricing::entered(Money(100)), Ratio::DEFAULT);
         assert_eq!(e.flags, vec![Flag::UnderTier]);
         let fit = funded(Tier::Small, answers(false, true, true));
-        assert!(evaluate(&fit, Pricing::entered(Money(1)), Ratio::DEFAULT).flags.is_empty());
+        assert!(
+            evaluate(&fit, Pricing::entered(Money(1)), Ratio::DEFAULT)
+                .flags
+                .is_empty()
+        );
         let mut sensitive_small = fit.clone();
         sensitive_small.answers.sensitive_data = true;
         let e = evaluate(&sensitive_small, Pricing::entered(Money(1)), Ratio::DEFAULT);
@@ -458,13 +467,19 @@ mod tests {
         let fund_over = funded(Tier::Frontier, answers(true, false, true));
         let e = evaluate(&fund_over, Pricing::entered(s), r);
         assert_eq!(e.cost_at_recommended, Money(1_000));
-        assert_eq!((e.earning, e.at_risk, e.leakage), (Money(1_000), Money(0), Money(9_000)));
+        assert_eq!(
+            (e.earning, e.at_risk, e.leakage),
+            (Money(1_000), Money(0), Money(9_000))
+        );
 
         // Paused and over-tier: the small-tier cost is at risk, the rest leaks.
         let mut pause_over = fund_over.clone();
         pause_over.defended = false;
         let e = evaluate(&pause_over, Pricing::entered(s), r);
-        assert_eq!((e.earning, e.at_risk, e.leakage), (Money(0), Money(1_000), Money(9_000)));
+        assert_eq!(
+            (e.earning, e.at_risk, e.leakage),
+            (Money(0), Money(1_000), Money(9_000))
+        );
 
         // Killed: all of it leaks, whatever the tier.
         let mut killed = fund_fit.clone();
@@ -505,7 +520,10 @@ mod tests {
         };
         let e = evaluate(&w, priced, Ratio::DEFAULT);
         assert_eq!(e.spend_kind, SpendKind::Estimated);
-        assert_eq!((e.cost_at_recommended, e.earning, e.leakage), (Money(700), Money(700), Money(49_300)));
+        assert_eq!(
+            (e.cost_at_recommended, e.earning, e.leakage),
+            (Money(700), Money(700), Money(49_300))
+        );
         // A target model is ignored where the workflow is not over-tier.
         let fit = funded(Tier::Small, answers(false, false, true));
         let e = evaluate(&fit, priced, Ratio::DEFAULT);
@@ -520,7 +538,10 @@ mod tests {
             reason: "a fine-tuned model does it".into(),
         });
         let e = evaluate(&w, Pricing::entered(Money(1_000)), Ratio::DEFAULT);
-        assert_eq!((e.routed_tier, e.recommended_tier), (Tier::Frontier, Tier::Small));
+        assert_eq!(
+            (e.routed_tier, e.recommended_tier),
+            (Tier::Frontier, Tier::Small)
+        );
         assert!(e.in_value_zone);
         assert!(e.flags.contains(&Flag::OverTier));
         assert_eq!(e.leakage, Money(900));
@@ -562,8 +583,18 @@ mod tests {
         assert_eq!(t.earning + t.at_risk + t.leakage, t.total_spend);
         assert_eq!(t.frontier_spend, Money(8_005));
         assert_eq!(t.frontier_value_zone_spend, Money(5_000));
-        assert_eq!(t.frontier_value_zone_share().unwrap().to_decimal(), "0.6246");
-        assert_eq!(t.counts, Counts { fund: 2, pause: 1, kill: 1 });
+        assert_eq!(
+            t.frontier_value_zone_share().unwrap().to_decimal(),
+            "0.6246"
+        );
+        assert_eq!(
+            t.counts,
+            Counts {
+                fund: 2,
+                pause: 1,
+                kill: 1
+            }
+        );
         assert_eq!(t.overrides, 1);
         assert_eq!(t.projected_spend(), Money(5_401));
     }

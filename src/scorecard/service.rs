@@ -20,8 +20,17 @@ pub async fn create_scorecard(
     currency: Currency,
 ) -> Result<Scorecard, AppError> {
     let mut tx = state.db.begin_write().await?;
-    let id = repo::insert_scorecard(&mut *tx, name, currency, &token::generate(), &token::generate()).await?;
-    let scorecard = repo::get_scorecard(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    let id = repo::insert_scorecard(
+        &mut *tx,
+        name,
+        currency,
+        &token::generate(),
+        &token::generate(),
+    )
+    .await?;
+    let scorecard = repo::get_scorecard(&mut *tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(scorecard)
 }
@@ -34,7 +43,8 @@ pub async fn create_demo(state: &AppState) -> Result<Scorecard, AppError> {
         currency: Currency::USD,
         catalog: &state.catalog,
     };
-    let changes = contract::plan(&parsed, &[], ctx).map_err(|e| AppError::corrupt(format!("demo data: {e:?}")))?;
+    let changes = contract::plan(&parsed, &[], ctx)
+        .map_err(|e| AppError::corrupt(format!("demo data: {e:?}")))?;
     let mut tx = state.db.begin_write().await?;
     let id = repo::insert_scorecard(
         &mut *tx,
@@ -49,7 +59,9 @@ pub async fn create_demo(state: &AppState) -> Result<Scorecard, AppError> {
             repo::insert_workflow(&mut *tx, id, fields).await?;
         }
     }
-    let scorecard = repo::get_scorecard(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    let scorecard = repo::get_scorecard(&mut *tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(scorecard)
 }
@@ -60,7 +72,11 @@ pub async fn report(state: &AppState, scorecard: Scorecard) -> Result<Report, Ap
     Ok(Report::compute(scorecard, workflows, &state.catalog))
 }
 
-pub async fn get_workflow(state: &AppState, scorecard: &Scorecard, id: i64) -> Result<Workflow, AppError> {
+pub async fn get_workflow(
+    state: &AppState,
+    scorecard: &Scorecard,
+    id: i64,
+) -> Result<Workflow, AppError> {
     repo::get_workflow(state.db.reader(), scorecard.id, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -115,14 +131,18 @@ pub async fn save_workflow(
     {
         return Err(SaveError::Stale(Box::new(stored.clone())));
     }
-    let fields = input::apply(raw, base.as_ref().map(|w| &w.fields), ctx).map_err(SaveError::Invalid)?;
+    let fields =
+        input::apply(raw, base.as_ref().map(|w| &w.fields), ctx).map_err(SaveError::Invalid)?;
     if let Some(other) = repo::find_workflow_by_name(&mut *tx, scorecard.id, &fields.name).await?
         && Some(other) != id
     {
         let mut errors = FieldErrors::default();
         errors.add(
             Column::Name,
-            format!("{:?} is already a workflow on this scorecard: choose another name", fields.name),
+            format!(
+                "{:?} is already a workflow on this scorecard: choose another name",
+                fields.name
+            ),
         );
         return Err(SaveError::Invalid(errors));
     }
@@ -137,7 +157,11 @@ pub async fn save_workflow(
     Ok(id)
 }
 
-pub async fn delete_workflow(state: &AppState, scorecard: &Scorecard, id: i64) -> Result<(), AppError> {
+pub async fn delete_workflow(
+    state: &AppState,
+    scorecard: &Scorecard,
+    id: i64,
+) -> Result<(), AppError> {
     let mut tx = state.db.begin_write().await?;
     if !repo::delete_workflow(&mut *tx, scorecard.id, id).await? {
         return Err(AppError::NotFound);
@@ -171,7 +195,11 @@ impl From<sqlx::Error> for ImportError {
 }
 
 /// Imports a CSV file all-or-nothing: any bad row and nothing is written.
-pub async fn import_csv(state: &AppState, scorecard: &Scorecard, bytes: &[u8]) -> Result<ImportSummary, ImportError> {
+pub async fn import_csv(
+    state: &AppState,
+    scorecard: &Scorecard,
+    bytes: &[u8],
+) -> Result<ImportSummary, ImportError> {
     let parsed = contract::parse(bytes).map_err(ImportError::Rejected)?;
     let ctx = Context {
         currency: scorecard.currency,
@@ -238,7 +266,9 @@ pub async fn update_settings(
     };
     let mut tx = state.db.begin_write().await?;
     if currency != scorecard.currency {
-        if !crate::catalog::Catalog::prices_in(currency) && repo::has_estimated_spend(&mut *tx, scorecard.id).await? {
+        if !crate::catalog::Catalog::prices_in(currency)
+            && repo::has_estimated_spend(&mut *tx, scorecard.id).await?
+        {
             return Ok(Err(vec![(
                 "currency",
                 format!(
@@ -264,7 +294,11 @@ pub async fn update_settings(
 }
 
 /// Replaces a share link with a fresh one; the old one stops working at once.
-pub async fn rotate(state: &AppState, scorecard: &Scorecard, kind: LinkKind) -> Result<Scorecard, AppError> {
+pub async fn rotate(
+    state: &AppState,
+    scorecard: &Scorecard,
+    kind: LinkKind,
+) -> Result<Scorecard, AppError> {
     let mut tx = state.db.begin_write().await?;
     repo::set_token(&mut *tx, scorecard.id, kind, &token::generate()).await?;
     let updated = repo::get_scorecard(&mut *tx, scorecard.id)

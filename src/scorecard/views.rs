@@ -80,7 +80,12 @@ pub struct ScorecardPage {
 }
 
 impl ScorecardPage {
-    pub fn new(report: &Report, base: String, can_edit: bool, notice: Option<String>) -> ScorecardPage {
+    pub fn new(
+        report: &Report,
+        base: String,
+        can_edit: bool,
+        notice: Option<String>,
+    ) -> ScorecardPage {
         let c = report.scorecard.currency;
         let t = &report.totals;
         let share = |m| t.share_of_total(m).map_or("—".to_string(), Share::percent);
@@ -181,58 +186,151 @@ pub struct WorkflowFormPage {
     pub verdicts: [Verdict; 3],
 }
 
-/// (column, label, hint, kind) for every input, grouped in sections.
-const FORM_LAYOUT: &[(&str, &str, &[(Column, &str, &str, &str)])] = &[
+/// One input: (column, label, hint, kind).
+type InputSpec = (Column, &'static str, &'static str, &'static str);
+
+/// Every input of the workflow form, in sections of (title, intro, inputs).
+const FORM_LAYOUT: &[(&str, &str, &[InputSpec])] = &[
     (
         "The workflow",
         "",
         &[
-            (Column::Name, "Name", "Unique on this scorecard, such as \"Summarise support tickets\"", "text"),
+            (
+                Column::Name,
+                "Name",
+                "Unique on this scorecard, such as \"Summarise support tickets\"",
+                "text",
+            ),
             (Column::Team, "Team", "", "text"),
             (Column::Description, "Description", "", "textarea"),
-            (Column::CurrentTier, "Current tier", "What it runs on today", "tier"),
+            (
+                Column::CurrentTier,
+                "Current tier",
+                "What it runs on today",
+                "tier",
+            ),
         ],
     ),
     (
         "Monthly spend",
         "Enter the monthly spend, or leave it empty and give token volumes and a model from the price catalog to estimate it.",
         &[
-            (Column::MonthlySpend, "Monthly spend", "A plain amount, such as 12500.50", "money"),
-            (Column::Model, "Model", "Estimate from the price catalog (USD scorecards)", "model"),
-            (Column::MonthlyInputTokens, "Monthly input tokens", "", "tokens"),
-            (Column::MonthlyOutputTokens, "Monthly output tokens", "", "tokens"),
-            (Column::TargetModel, "Target model", "A small model it would move to: prices the small tier", "model"),
+            (
+                Column::MonthlySpend,
+                "Monthly spend",
+                "A plain amount, such as 12500.50",
+                "money",
+            ),
+            (
+                Column::Model,
+                "Model",
+                "Estimate from the price catalog (USD scorecards)",
+                "model",
+            ),
+            (
+                Column::MonthlyInputTokens,
+                "Monthly input tokens",
+                "",
+                "tokens",
+            ),
+            (
+                Column::MonthlyOutputTokens,
+                "Monthly output tokens",
+                "",
+                "tokens",
+            ),
+            (
+                Column::TargetModel,
+                "Target model",
+                "A small model it would move to: prices the small tier",
+                "model",
+            ),
         ],
     ),
     (
         "Accountability",
         "",
         &[
-            (Column::Owner, "Owner", "A named person accountable for the outcome", "text"),
-            (Column::Metric, "Metric", "The measure that proves it works", "text"),
+            (
+                Column::Owner,
+                "Owner",
+                "A named person accountable for the outcome",
+                "text",
+            ),
+            (
+                Column::Metric,
+                "Metric",
+                "The measure that proves it works",
+                "text",
+            ),
             (Column::NextStep, "Next step", "", "text"),
-            (Column::KillCriteria, "Kill criteria", "What would make us stop", "textarea"),
-            (Column::Defended, "Is the named owner actively defending this spend?", "", "yesno"),
+            (
+                Column::KillCriteria,
+                "Kill criteria",
+                "What would make us stop",
+                "textarea",
+            ),
+            (
+                Column::Defended,
+                "Is the named owner actively defending this spend?",
+                "",
+                "yesno",
+            ),
         ],
     ),
     (
         "Routing questions",
         "",
         &[
-            (Column::Stakes, "Does a better answer change a real number?", "Stakes", "yesno"),
-            (Column::Ambiguity, "Is the work open-ended rather than well-bounded?", "Ambiguity", "yesno"),
-            (Column::BusinessCase, "Is there a business case for automating this at all?", "Business case", "yesno"),
-            (Column::SensitiveData, "Does it handle data that must stay in-house?", "Sensitive data", "yesno"),
+            (
+                Column::Stakes,
+                "Does a better answer change a real number?",
+                "Stakes",
+                "yesno",
+            ),
+            (
+                Column::Ambiguity,
+                "Is the work open-ended rather than well-bounded?",
+                "Ambiguity",
+                "yesno",
+            ),
+            (
+                Column::BusinessCase,
+                "Is there a business case for automating this at all?",
+                "Business case",
+                "yesno",
+            ),
+            (
+                Column::SensitiveData,
+                "Does it handle data that must stay in-house?",
+                "Sensitive data",
+                "yesno",
+            ),
         ],
     ),
     (
         "Overrides",
         "Only when the facilitator decides against the computed value; a reason is required.",
         &[
-            (Column::TierOverride, "Recommended tier", "", "tier_override"),
-            (Column::TierOverrideReason, "Reason for the tier override", "", "text"),
+            (
+                Column::TierOverride,
+                "Recommended tier",
+                "",
+                "tier_override",
+            ),
+            (
+                Column::TierOverrideReason,
+                "Reason for the tier override",
+                "",
+                "text",
+            ),
             (Column::VerdictOverride, "Verdict", "", "verdict_override"),
-            (Column::VerdictOverrideReason, "Reason for the verdict override", "", "text"),
+            (
+                Column::VerdictOverrideReason,
+                "Reason for the verdict override",
+                "",
+                "text",
+            ),
         ],
     ),
 ];

@@ -1,0 +1,181 @@
+//! A test application per test: its own database in a temporary folder, driven through
+//! the real router with `tower::ServiceExt::oneshot`.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use scorecard::app::{AppState, build_router};
+use scorecard::config::Config;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no Location header; status {} body {}",
+                    self.status, self.body
+                )
+            })
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: StatusCode) -> &Self {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        self
+    }
+}
+
+#[track_caller]
+pub fn assert_redirect_to(response: &TestResponse, prefix: &str) {
+    assert_eq!(
+        response.status,
+        StatusCode::SEE_OTHER,
+        "body: {}",
+        response.body
+    );
+    assert!(
+        response.location().starts_with(prefix),
+        "redirected to {} instead of {prefix}",
+        response.location()
+    );
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let state = AppState::open(Config::for_database(url))
+            .await
+            .expect("database opens");
+        TestApp {
+            router: build_router(state.clone()),
+            state,
+            _dir: dir,
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path).await;
+        response.assert_status(StatusCode::OK);
+        response.json()
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.send(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Uploads `csv` as the multipart field `file`, as a browser (HTML) or an API client
+    /// (JSON).
+    pub async fn post_csv(&self, path: &str, csv: &str, json: bool) -> TestResponse {
+        let boundary = "scorecard-test-boundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"w.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        let mut request = Request::post(path).header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        if json {
+            request = request.header(header::ACCEPT, "application/json");
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Creates a scorecard through the form and returns its edit link (`/s/{token}`).
+    pub async fn create_scorecard(&self, name: &str, currency: &str) -> String {
+        let response = self
+            .post_form("/scorecards", &[("name", name), ("currency", currency)])
+            .await;
+        assert_redirect_to(&response, "/s/");
+        response.location().to_string()
+    }
+
+    /// The view link of a scorecard, read from its settings page.
+    pub async fn view_link(&self, edit: &str) -> String {
+        let page = self.get(&format!("{edit}/settings")).await;
+        let start = page.body.find("/v/").expect("settings show the view link");
+        page.body[start..start + 3 + 43].to_string()
+    }
+
+    /// Adds a workflow through the form with sensible defaults, overridden by `fields`.
+    pub async fn add_workflow(&self, edit: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let mut all: Vec<(&str, &str)> = vec![
+            ("name", "Ticket triage"),
+            ("current_tier", "frontier"),
+            ("monthly_spend", "1000"),
+            ("stakes", "no"),
+            ("ambiguity", "no"),
+            ("business_case", "yes"),
+            ("sensitive_data", "no"),
+            ("defended", "yes"),
+            ("owner", "Ada Lovelace"),
+            ("metric", "Tickets closed per hour"),
+            ("next_step", "Move to a small model"),
+        ];
+        for (k, v) in fields {
+            all.retain(|(name, _)| name != k);
+            all.push((k, v));
+        }
+        self.post_form(&format!("{edit}/workflows"), &all).await
+    }
+}
+
+/// The part of a path after the prefix: the token of `/s/{token}`.
+pub fn token_of(link: &str) -> &str {
+    &link[3..]
+}

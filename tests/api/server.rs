@@ -1,0 +1,63 @@
+//! The real server on a real socket.
+
+use scorecard::app::{AppState, build_router, serve};
+use scorecard::config::Config;
+
+#[tokio::test]
+async fn the_server_answers_over_http_on_port_0_and_stops_on_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    let state = AppState::open(Config::for_database(url)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, build_router(state), async {
+        let _ = stopped.await;
+    }));
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://{addr}");
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    let created = client
+        .post(format!("{base}/scorecards"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=Over+HTTP&currency=USD")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    let edit = created.headers()["location"].to_str().unwrap().to_string();
+    let added = client
+        .post(format!("{base}{edit}/workflows"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=Summaries&current_tier=small&monthly_spend=250&business_case=yes&owner=Bo&metric=m&next_step=n&defended=yes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 303);
+    let json: serde_json::Value = serde_json::from_str(
+        &client
+            .get(format!("{base}{edit}/scorecard.json"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["total_spend"], "250.00");
+    assert_eq!(json["earning"], "250.00");
+    assert_eq!(json["score"], 100);
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert!(client.get(format!("{base}/healthz")).send().await.is_err());
+}
