@@ -6,4 +6,5 @@ mod access;
 mod csv_contract;
 mod scorecards;
 mod server;
+mod startup;
 mod workflows;

@@ -1,4 +1,6 @@
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use tower::ServiceExt;
 
 use crate::helpers::{TestApp, assert_redirect_to};
 
@@ -325,4 +327,27 @@ async fn unknown_workflow_ids_are_not_found() {
     // The other scorecard's workflow is untouched.
     let json = app.get_json(&format!("{other}/scorecard.json")).await;
     assert_eq!(json["workflows"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_concurrent_form_posts_all_succeed() {
+    let app = TestApp::spawn().await;
+    let edit = app.create_scorecard("Burst", "USD").await;
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let router = app.router.clone();
+        let body =
+            format!("name=Workflow+{i}&current_tier=small&monthly_spend={i}&business_case=yes");
+        let request = Request::post(format!("{edit}/workflows"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        posts.spawn(async move { router.oneshot(request).await.unwrap().status() });
+    }
+    while let Some(status) = posts.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::SEE_OTHER);
+    }
+    let json = app.get_json(&format!("{edit}/scorecard.json")).await;
+    assert_eq!(json["workflows"].as_array().unwrap().len(), 50);
+    assert_eq!(json["total_spend"], "1225.00");
 }
