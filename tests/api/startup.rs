@@ -83,3 +83,94 @@ fn healthcheck_fails_when_no_server_answers() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// Starts the binary on a free port with `RUST_LOG` at `filter` and returns it with its
+/// base URL, read from the "listening" log line.
+fn start_logged(
+    dir: &std::path::Path,
+    filter: &str,
+) -> (
+    std::process::Child,
+    String,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    use std::io::BufRead;
+    let mut child = scorecard()
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ])
+        .env("RUST_LOG", filter)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the server exited before listening"
+        );
+        if let Some(at) = line.find("listening on http://") {
+            let rest = &line[at + "listening on ".len()..];
+            let url = rest.split('"').next().unwrap().to_string();
+            return (child, url, out);
+        }
+    }
+}
+
+#[tokio::test]
+async fn share_tokens_never_reach_the_logs_and_sigterm_stops_the_server_cleanly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let (child, base, mut out) = start_logged(dir.path(), "debug");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let created = client.post(format!("{base}/demo")).send().await.unwrap();
+    let edit = created.headers()["location"].to_str().unwrap().to_string();
+    let token = edit.trim_start_matches("/s/").to_string();
+    for path in [
+        edit.clone(),
+        format!("{edit}/settings"),
+        format!("{edit}/scorecard.json"),
+        format!("/v/{}", "B".repeat(43)),
+    ] {
+        client.get(format!("{base}{path}")).send().await.unwrap();
+    }
+    client
+        .post(format!("{base}{edit}/workflows"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=&current_tier=small")
+        .send()
+        .await
+        .unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut child = child;
+    let exit = child.wait().unwrap();
+    assert!(
+        exit.success(),
+        "the server did not exit cleanly on SIGTERM: {exit:?}"
+    );
+    let mut logs = String::new();
+    out.read_to_string(&mut logs).unwrap();
+    assert!(
+        logs.contains("/s/{token}"),
+        "requests are logged by route:\n{logs}"
+    );
+    assert!(
+        !logs.contains(&token),
+        "a share token reached the logs:\n{logs}"
+    );
+    assert!(!logs.contains(&"B".repeat(43)));
+}
