@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::scorecard::model::WorkflowFields;
-use crate::scorecard::money::{Currency, Money, div_round_half_up};
+use crate::scorecard::money::{Currency, Money, div_round_half_up, parse_scaled};
 use crate::scorecard::rules::{Pricing, SpendKind};
 
 const SNAPSHOT: &str = include_str!("../catalog/model-prices.json");
@@ -141,21 +141,10 @@ impl Catalog {
 /// decimal that reads back to the same number, which is the literal the snapshot holds,
 /// so the conversion goes through that text rather than through float arithmetic.
 fn price_units(price: f64) -> Option<i128> {
-    if !price.is_finite() || price < 0.0 {
+    if !price.is_finite() {
         return None;
     }
-    let text = format!("{price}");
-    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
-    if frac.len() > 18 {
-        return None;
-    }
-    let whole: i128 = whole.parse().ok()?;
-    let frac_units: i128 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse::<i128>().ok()? * 10_i128.pow(18 - frac.len() as u32)
-    };
-    Some(whole * UNITS_PER_USD + frac_units)
+    parse_scaled(&format!("{price}"), 18).ok()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::csv as contract;
 use super::input::{Column, FieldErrors, RawWorkflow};
 use super::money::Currency;
 use super::repo::LinkKind;
-use super::service::{self, ImportError, SaveError, SettingsForm};
+use super::service::{self, SaveRejection, SettingsForm};
 use super::views::{
     ImportErrorsPage, LandingPage, ScorecardPage, SettingsPage, WorkflowFormPage,
     new_workflow_values,
@@ -175,7 +175,7 @@ pub async fn import(
             "no file was uploaded: send the CSV in a multipart field named \"file\"".into(),
         ));
     };
-    match service::import_csv(&state, &access.scorecard, &bytes).await {
+    match service::import_csv(&state, &access.scorecard, &bytes).await? {
         Ok(summary) if json => Ok(Json(summary).into_response()),
         Ok(summary) => Ok(see_other(&format!(
             "{}?added={}&updated={}",
@@ -183,12 +183,12 @@ pub async fn import(
             summary.added,
             summary.updated
         ))),
-        Err(ImportError::Rejected(errors)) if json => Ok((
+        Err(errors) if json => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             Json(serde_json::json!({ "errors": errors })),
         )
             .into_response()),
-        Err(ImportError::Rejected(errors)) => render(
+        Err(errors) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ImportErrorsPage {
                 scorecard_name: access.scorecard.name.clone(),
@@ -196,7 +196,6 @@ pub async fn import(
                 errors,
             },
         ),
-        Err(ImportError::Failed(e)) => Err(e),
     }
 }
 
@@ -263,14 +262,13 @@ pub async fn create_workflow(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let raw = raw_from_form(&form);
-    match service::save_workflow(&state, &access.scorecard, None, None, &raw).await {
+    match service::save_workflow(&state, &access.scorecard, None, None, &raw).await? {
         Ok(_) => Ok(see_other(&format!("{}?saved=added", access.base()))),
-        Err(SaveError::Invalid(errors)) => render(
+        Err(SaveRejection::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &form_page(&state, &access, None, &raw, &errors, None),
         ),
-        Err(SaveError::Stale(_)) => Err(AppError::corrupt("a new workflow cannot be stale")),
-        Err(SaveError::Failed(e)) => Err(e),
+        Err(SaveRejection::Stale(_)) => Err(AppError::corrupt("a new workflow cannot be stale")),
     }
 }
 
@@ -312,9 +310,9 @@ pub async fn update_workflow(
     let id = path.id()?;
     let raw = raw_from_form(&form);
     let version = form.get("version").and_then(|v| v.parse().ok());
-    match service::save_workflow(&state, &access.scorecard, Some(id), version, &raw).await {
+    match service::save_workflow(&state, &access.scorecard, Some(id), version, &raw).await? {
         Ok(_) => Ok(see_other(&format!("{}?saved=updated", access.base()))),
-        Err(SaveError::Invalid(errors)) => render(
+        Err(SaveRejection::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &form_page(
                 &state,
@@ -325,7 +323,7 @@ pub async fn update_workflow(
                 None,
             ),
         ),
-        Err(SaveError::Stale(current)) => {
+        Err(SaveRejection::Stale(current)) => {
             // Keep what the user typed, and let them save it over the newer version
             // knowingly: the form now carries the current version.
             let notice = format!(
@@ -351,7 +349,6 @@ pub async fn update_workflow(
                 ),
             )
         }
-        Err(SaveError::Failed(e)) => Err(e),
     }
 }
 

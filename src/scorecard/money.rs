@@ -24,57 +24,22 @@ impl Money {
     /// than the currency's minor units. Thousands separators are not accepted, because
     /// `1,000` means one thousand in some countries and one in others.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, String> {
-        let text = text.trim();
         let digits = currency.minor_units;
         let example = currency.example();
-        let bad = || format!("enter a plain amount such as {example}");
-        if text.is_empty() {
-            return Err(bad());
+        match parse_scaled(text, digits) {
+            Ok(minor) if minor <= i128::from(MAX_MINOR) => Ok(Money(minor as i64)),
+            Ok(_) | Err(DecimalError::TooLarge) => Err("the amount is too large".into()),
+            Err(DecimalError::Negative) => Err("the amount cannot be negative".into()),
+            Err(DecimalError::Malformed) => Err(format!("enter a plain amount such as {example}")),
+            Err(DecimalError::TooManyPlaces) if digits == 0 => Err(format!(
+                "{} has no minor units: enter a whole amount",
+                currency.code
+            )),
+            Err(DecimalError::TooManyPlaces) => Err(format!(
+                "{} allows at most {digits} decimals: enter an amount such as {example}",
+                currency.code
+            )),
         }
-        if text.starts_with('-') {
-            return Err("the amount cannot be negative".into());
-        }
-        let (whole, frac) = match text.split_once('.') {
-            Some((w, f)) => (w, f),
-            None => (text, ""),
-        };
-        if whole.is_empty() && frac.is_empty()
-            || !whole.bytes().all(|b| b.is_ascii_digit())
-            || !frac.bytes().all(|b| b.is_ascii_digit())
-            || (whole.is_empty() && !text.starts_with('.'))
-        {
-            return Err(bad());
-        }
-        if frac.len() > digits as usize {
-            return Err(if digits == 0 {
-                format!("{} has no minor units: enter a whole amount", currency.code)
-            } else {
-                format!(
-                    "{} allows at most {digits} decimals: enter an amount such as {example}",
-                    currency.code
-                )
-            });
-        }
-        let too_big = || "the amount is too large".to_string();
-        let whole: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| too_big())?
-        };
-        let mut frac_value: i64 = if frac.is_empty() {
-            0
-        } else {
-            frac.parse().map_err(|_| bad())?
-        };
-        for _ in frac.len()..digits as usize {
-            frac_value *= 10;
-        }
-        let minor = whole
-            .checked_mul(10_i64.pow(digits))
-            .and_then(|w| w.checked_add(frac_value))
-            .filter(|m| *m <= MAX_MINOR)
-            .ok_or_else(too_big)?;
-        Ok(Money(minor))
     }
 
     /// The amount as a plain decimal in the currency: `12500.50`, `12500` for JPY.
@@ -206,34 +171,17 @@ impl Ratio {
 
     /// Parses `0.10`, `.1`, `0`, `1`: at most six decimals, between 0 and 1.
     pub fn parse(text: &str) -> Result<Ratio, String> {
-        let text = text.trim();
         let bad = || "enter a number between 0 and 1, such as 0.10".to_string();
-        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-        if text.is_empty()
-            || (whole.is_empty() && frac.is_empty())
-            || !whole.bytes().all(|b| b.is_ascii_digit())
-            || !frac.bytes().all(|b| b.is_ascii_digit())
-            || whole.len() > 6
-        {
-            return Err(bad());
+        match parse_scaled(text, 6) {
+            Ok(ppm) => i64::try_from(ppm)
+                .ok()
+                .and_then(Ratio::from_ppm)
+                .ok_or_else(bad),
+            Err(DecimalError::TooManyPlaces) => {
+                Err("use at most six decimals, such as 0.125".into())
+            }
+            Err(_) => Err(bad()),
         }
-        if frac.len() > 6 {
-            return Err("use at most six decimals, such as 0.125".into());
-        }
-        let whole: i64 = if whole.is_empty() {
-            0
-        } else {
-            whole.parse().map_err(|_| bad())?
-        };
-        let mut f: i64 = if frac.is_empty() {
-            0
-        } else {
-            frac.parse().map_err(|_| bad())?
-        };
-        for _ in frac.len()..6 {
-            f *= 10;
-        }
-        Ratio::from_ppm(whole * Self::ONE_PPM + f).ok_or_else(bad)
     }
 
     /// `amount × ratio`, rounded half up to the minor unit.
@@ -253,6 +201,52 @@ impl fmt::Display for Ratio {
         }
         write!(f, "{whole}.{frac}")
     }
+}
+
+/// Why a decimal could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalError {
+    Malformed,
+    Negative,
+    TooManyPlaces,
+    TooLarge,
+}
+
+/// Parses a plain non-negative decimal (`12500`, `12500.5`, `.5`, `7.`) into an integer
+/// scaled by `10^places`, exactly. No signs, exponents or separators.
+pub fn parse_scaled(text: &str, places: u32) -> Result<i128, DecimalError> {
+    let text = text.trim();
+    if text.starts_with('-') {
+        return Err(DecimalError::Negative);
+    }
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits_only(whole) || !digits_only(frac) {
+        return Err(DecimalError::Malformed);
+    }
+    if frac.len() > places as usize {
+        return Err(DecimalError::TooManyPlaces);
+    }
+    // More than 30 integer digits cannot fit any amount this product handles.
+    if whole.len() > 30 {
+        return Err(DecimalError::TooLarge);
+    }
+    let whole: i128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| DecimalError::TooLarge)?
+    };
+    let frac_value: i128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| DecimalError::Malformed)?
+    };
+    let scale = 10_i128.pow(places);
+    let frac_scaled = frac_value * 10_i128.pow(places - frac.len() as u32);
+    whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(frac_scaled))
+        .ok_or(DecimalError::TooLarge)
 }
 
 /// `numerator / denominator` rounded half up, for non-negative operands and a positive

@@ -9,7 +9,7 @@ use super::repo::{self, LinkKind};
 use super::report::Report;
 use super::token;
 use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 
 /// The bundled example company, as an import file: it goes through the same contract.
 const DEMO_CSV: &str = include_str!("demo.csv");
@@ -82,37 +82,25 @@ pub async fn get_workflow(
         .ok_or(AppError::NotFound)
 }
 
-/// Why a save did not happen.
+/// Why a save was refused; nothing was saved.
 #[derive(Debug)]
-pub enum SaveError {
-    /// The user's input has problems; nothing was saved.
+pub enum SaveRejection {
+    /// The user's input has problems.
     Invalid(FieldErrors),
-    /// Someone saved the workflow since this copy was loaded; nothing was saved.
+    /// Someone saved the workflow since this copy was loaded.
     Stale(Box<Workflow>),
-    Failed(AppError),
-}
-
-impl From<AppError> for SaveError {
-    fn from(e: AppError) -> Self {
-        SaveError::Failed(e)
-    }
-}
-
-impl From<sqlx::Error> for SaveError {
-    fn from(e: sqlx::Error) -> Self {
-        SaveError::Failed(e.into())
-    }
 }
 
 /// Adds a workflow (`id` is `None`) or updates one, checking the name is free and, for
-/// an update, that `version` is still the stored one.
+/// an update, that `version` is still the stored one. The outer error is a failure; the
+/// inner one a refusal the user can act on.
 pub async fn save_workflow(
     state: &AppState,
     scorecard: &Scorecard,
     id: Option<i64>,
     version: Option<i64>,
     raw: &RawWorkflow,
-) -> Result<i64, SaveError> {
+) -> AppResult<Result<i64, SaveRejection>> {
     let ctx = Context {
         currency: scorecard.currency,
         catalog: &state.catalog,
@@ -129,10 +117,12 @@ pub async fn save_workflow(
     if let (Some(stored), Some(version)) = (&base, version)
         && stored.version != version
     {
-        return Err(SaveError::Stale(Box::new(stored.clone())));
+        return Ok(Err(SaveRejection::Stale(Box::new(stored.clone()))));
     }
-    let fields =
-        input::apply(raw, base.as_ref().map(|w| &w.fields), ctx).map_err(SaveError::Invalid)?;
+    let fields = match input::apply(raw, base.as_ref().map(|w| &w.fields), ctx) {
+        Ok(fields) => fields,
+        Err(errors) => return Ok(Err(SaveRejection::Invalid(errors))),
+    };
     if let Some(other) = repo::find_workflow_by_name(&mut *tx, scorecard.id, &fields.name).await?
         && Some(other) != id
     {
@@ -144,7 +134,7 @@ pub async fn save_workflow(
                 fields.name
             ),
         );
-        return Err(SaveError::Invalid(errors));
+        return Ok(Err(SaveRejection::Invalid(errors)));
     }
     let id = match id {
         Some(id) => {
@@ -154,7 +144,7 @@ pub async fn save_workflow(
         None => repo::insert_workflow(&mut *tx, scorecard.id, &fields).await?,
     };
     tx.commit().await?;
-    Ok(id)
+    Ok(Ok(id))
 }
 
 pub async fn delete_workflow(
@@ -177,30 +167,16 @@ pub struct ImportSummary {
     pub updated: u32,
 }
 
-pub enum ImportError {
-    Rejected(Vec<RowError>),
-    Failed(AppError),
-}
-
-impl From<AppError> for ImportError {
-    fn from(e: AppError) -> Self {
-        ImportError::Failed(e)
-    }
-}
-
-impl From<sqlx::Error> for ImportError {
-    fn from(e: sqlx::Error) -> Self {
-        ImportError::Failed(e.into())
-    }
-}
-
 /// Imports a CSV file all-or-nothing: any bad row and nothing is written.
 pub async fn import_csv(
     state: &AppState,
     scorecard: &Scorecard,
     bytes: &[u8],
-) -> Result<ImportSummary, ImportError> {
-    let parsed = contract::parse(bytes).map_err(ImportError::Rejected)?;
+) -> AppResult<Result<ImportSummary, Vec<RowError>>> {
+    let parsed = match contract::parse(bytes) {
+        Ok(parsed) => parsed,
+        Err(errors) => return Ok(Err(errors)),
+    };
     let ctx = Context {
         currency: scorecard.currency,
         catalog: &state.catalog,
@@ -208,7 +184,10 @@ pub async fn import_csv(
     // Plan inside the write transaction, so the names matched are the names stored.
     let mut tx = state.db.begin_write().await?;
     let existing = repo::list_workflows(&mut *tx, scorecard.id).await?;
-    let changes = contract::plan(&parsed, &existing, ctx).map_err(ImportError::Rejected)?;
+    let changes = match contract::plan(&parsed, &existing, ctx) {
+        Ok(changes) => changes,
+        Err(errors) => return Ok(Err(errors)),
+    };
     let mut summary = ImportSummary::default();
     for change in &changes {
         match change {
@@ -223,7 +202,7 @@ pub async fn import_csv(
         }
     }
     tx.commit().await?;
-    Ok(summary)
+    Ok(Ok(summary))
 }
 
 /// The settings form's fields, as typed.
