@@ -110,16 +110,23 @@ fn start_logged(
         .unwrap();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    loop {
+    let url = loop {
         line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "the server exited before listening"
-        );
-        if let Some(at) = line.find("listening on http://") {
-            let rest = &line[at + "listening on ".len()..];
-            let url = rest.split('"').next().unwrap().to_string();
-            return (child, url, out);
+        match out.read_line(&mut line) {
+            Ok(n) if n > 0 => {
+                if let Some(at) = line.find("listening on http://") {
+                    let rest = &line[at + "listening on ".len()..];
+                    break Some(rest.split('"').next().unwrap_or_default().to_string());
+                }
+            }
+            _ => break None,
+        }
+    };
+    match url {
+        Some(url) => (child, url, out),
+        None => {
+            let status = child.wait();
+            panic!("the server exited before listening: {status:?}");
         }
     }
 }
