@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::db::Database;
+use crate::live::Hub;
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
@@ -18,6 +19,8 @@ pub struct AppState {
     pub db: Database,
     pub catalog: Arc<Catalog>,
     pub config: Arc<Config>,
+    /// Live events to open pages.
+    pub hub: Hub,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             db,
             catalog: Arc::new(Catalog::bundled()),
             config: Arc::new(config),
+            hub: Hub::default(),
         })
     }
 }
@@ -51,7 +55,9 @@ impl AppState {
 pub fn build_router(state: AppState) -> Router {
     let router = Router::new()
         .merge(crate::web::routes())
-        .merge(crate::scorecard::routes());
+        .merge(crate::scorecard::routes())
+        .merge(crate::history::handlers::routes())
+        .merge(crate::live::handlers::routes());
     crate::web::layers::apply(router).with_state(state)
 }
 
@@ -96,7 +102,13 @@ pub async fn run(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, database = %redact_url(&config.database_url()), "scorecard listening on http://{addr}");
     let db = state.db.clone();
-    let result = serve(listener, build_router(state), shutdown_signal()).await;
+    let hub = state.hub.clone();
+    // Open event streams end as soon as shutdown begins, so they do not hold it up.
+    let shutdown = async move {
+        shutdown_signal().await;
+        hub.close();
+    };
+    let result = serve(listener, build_router(state), shutdown).await;
     db.close().await;
     tracing::info!("scorecard stopped");
     result.map_err(|e| format!("the server stopped: {e}"))

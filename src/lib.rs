@@ -9,6 +9,10 @@ pub mod config;
 pub mod db;
 /// The one error type and its policy.
 pub mod error;
+/// The history of changes, and restoring deleted workflows.
+pub mod history;
+/// Live updates to open pages over server-sent events.
+pub mod live;
 /// The scorecard domain: model, rules, storage, CSV, pages.
 pub mod scorecard;
 /// Logging set-up.

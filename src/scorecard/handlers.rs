@@ -25,6 +25,7 @@ use super::views::{
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::web::access::{Access, EditAccess};
+use crate::web::participant::Participant;
 use crate::web::wants_json;
 
 fn render(status: StatusCode, page: &impl Template) -> AppResult<Response> {
@@ -153,6 +154,7 @@ fn slug(name: &str) -> String {
 pub async fn import(
     State(state): State<AppState>,
     EditAccess(access): EditAccess,
+    participant: Participant,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
@@ -175,7 +177,7 @@ pub async fn import(
             "no file was uploaded: send the CSV in a multipart field named \"file\"".into(),
         ));
     };
-    match service::import_csv(&state, &access.scorecard, &bytes).await? {
+    match service::import_csv(&state, &access.scorecard, &bytes, participant.actor()).await? {
         Ok(summary) if json => Ok(Json(summary).into_response()),
         Ok(summary) => Ok(see_other(&format!(
             "{}?added={}&updated={}",
@@ -259,10 +261,20 @@ pub async fn new_workflow(
 pub async fn create_workflow(
     State(state): State<AppState>,
     EditAccess(access): EditAccess,
+    participant: Participant,
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let raw = raw_from_form(&form);
-    match service::save_workflow(&state, &access.scorecard, None, None, &raw).await? {
+    match service::save_workflow(
+        &state,
+        &access.scorecard,
+        None,
+        None,
+        &raw,
+        participant.actor(),
+    )
+    .await?
+    {
         Ok(_) => Ok(see_other(&format!("{}?saved=added", access.base()))),
         Err(SaveRejection::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -304,13 +316,23 @@ pub async fn edit_workflow(
 pub async fn update_workflow(
     State(state): State<AppState>,
     EditAccess(access): EditAccess,
+    participant: Participant,
     Path(path): Path<WorkflowPath>,
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let id = path.id()?;
     let raw = raw_from_form(&form);
     let version = form.get("version").and_then(|v| v.parse().ok());
-    match service::save_workflow(&state, &access.scorecard, Some(id), version, &raw).await? {
+    match service::save_workflow(
+        &state,
+        &access.scorecard,
+        Some(id),
+        version,
+        &raw,
+        participant.actor(),
+    )
+    .await?
+    {
         Ok(_) => Ok(see_other(&format!("{}?saved=updated", access.base()))),
         Err(SaveRejection::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -355,9 +377,10 @@ pub async fn update_workflow(
 pub async fn delete_workflow(
     State(state): State<AppState>,
     EditAccess(access): EditAccess,
+    participant: Participant,
     Path(path): Path<WorkflowPath>,
 ) -> AppResult<Response> {
-    service::delete_workflow(&state, &access.scorecard, path.id()?).await?;
+    service::delete_workflow(&state, &access.scorecard, path.id()?, participant.actor()).await?;
     Ok(see_other(&format!("{}?saved=deleted", access.base())))
 }
 
@@ -431,10 +454,11 @@ pub async fn settings(
 pub async fn save_settings(
     State(state): State<AppState>,
     EditAccess(access): EditAccess,
+    participant: Participant,
     headers: HeaderMap,
     Form(form): Form<SettingsForm>,
 ) -> AppResult<Response> {
-    match service::update_settings(&state, &access.scorecard, &form).await? {
+    match service::update_settings(&state, &access.scorecard, &form, participant.actor()).await? {
         Ok(()) => Ok(see_other(&format!("{}/settings?saved=1", access.base()))),
         Err(errors) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -451,6 +475,7 @@ pub struct RotatePath {
 pub async fn rotate(
     State(state): State<AppState>,
     EditAccess(access): EditAccess,
+    participant: Participant,
     Path(path): Path<RotatePath>,
 ) -> AppResult<Response> {
     let kind = match path.link.as_str() {
@@ -458,7 +483,7 @@ pub async fn rotate(
         "view" => LinkKind::View,
         _ => return Err(AppError::NotFound),
     };
-    let scorecard = service::rotate(&state, &access.scorecard, kind).await?;
+    let scorecard = service::rotate(&state, &access.scorecard, kind, participant.actor()).await?;
     Ok(see_other(&format!(
         "/s/{}/settings?rotated={}",
         scorecard.edit_token, path.link

@@ -179,6 +179,8 @@ pub struct Workflow {
     pub id: i64,
     /// Bumped by every save; a save made on an older version is a conflict.
     pub version: i64,
+    /// Whether the room has decided it in the gate walk.
+    pub decided: bool,
     pub fields: WorkflowFields,
 }
 
@@ -191,6 +193,10 @@ pub struct Scorecard {
     pub small_ratio: Ratio,
     pub edit_token: String,
     pub view_token: String,
+    /// Bumped by every change; live pages compare it to catch up.
+    pub revision: i64,
+    /// The workflow the gate walk is on.
+    pub walk_workflow_id: Option<i64>,
 }
 
 /// The maximum length of a workflow or scorecard name, in characters.

@@ -27,6 +27,8 @@ struct ScorecardRow {
     small_ratio_ppm: i64,
     edit_token: String,
     view_token: String,
+    revision: i64,
+    walk_workflow_id: Option<i64>,
 }
 
 impl TryFrom<ScorecardRow> for Scorecard {
@@ -40,11 +42,14 @@ impl TryFrom<ScorecardRow> for Scorecard {
                 .ok_or_else(|| AppError::corrupt("small_ratio_ppm out of range"))?,
             edit_token: r.edit_token,
             view_token: r.view_token,
+            revision: r.revision,
+            walk_workflow_id: r.walk_workflow_id,
         })
     }
 }
 
-const SCORECARD_COLUMNS: &str = "id, name, currency, small_ratio_ppm, edit_token, view_token";
+const SCORECARD_COLUMNS: &str =
+    "id, name, currency, small_ratio_ppm, edit_token, view_token, revision, walk_workflow_id";
 
 pub async fn insert_scorecard(
     db: impl SqliteExecutor<'_>,
@@ -119,6 +124,26 @@ pub async fn update_settings(
     Ok(())
 }
 
+/// Bumps the scorecard's revision, returning the new one: every change does this.
+pub async fn bump_revision(db: impl SqliteExecutor<'_>, id: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "update scorecards set revision = revision + 1,
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') where id = ? returning revision",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn revision(db: impl SqliteExecutor<'_>, id: i64) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("select revision from scorecards where id = ?")
+            .bind(id)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
 pub async fn set_token(
     db: impl SqliteExecutor<'_>,
     id: i64,
@@ -182,6 +207,7 @@ pub async fn rescale_spend(
 struct WorkflowRow {
     id: i64,
     version: i64,
+    decided: bool,
     name: String,
     team: String,
     description: String,
@@ -206,7 +232,8 @@ struct WorkflowRow {
     verdict_override_reason: String,
 }
 
-const WORKFLOW_COLUMNS: &str = "id, version, name, team, description, monthly_spend, model,
+const WORKFLOW_COLUMNS: &str =
+    "id, version, decided, name, team, description, monthly_spend, model,
     monthly_input_tokens, monthly_output_tokens, target_model, current_tier, owner, metric,
     next_step, kill_criteria, stakes, ambiguity, business_case, sensitive_data, defended,
     tier_override, tier_override_reason, verdict_override, verdict_override_reason";
@@ -235,6 +262,7 @@ impl TryFrom<WorkflowRow> for Workflow {
         Ok(Workflow {
             id: r.id,
             version: r.version,
+            decided: r.decided,
             fields: WorkflowFields {
                 name: r.name,
                 team: r.team,
@@ -420,6 +448,36 @@ pub async fn update_workflow(
         .execute(db)
         .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Marks a workflow decided (or not) in the gate walk.
+pub async fn set_decided(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+    id: i64,
+    decided: bool,
+) -> Result<bool, AppError> {
+    let result = sqlx::query("update workflows set decided = ? where id = ? and scorecard_id = ?")
+        .bind(decided)
+        .bind(id)
+        .bind(scorecard_id)
+        .execute(db)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Moves the gate walk's shared position.
+pub async fn set_walk_position(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+    workflow_id: i64,
+) -> Result<(), AppError> {
+    sqlx::query("update scorecards set walk_workflow_id = ? where id = ?")
+        .bind(workflow_id)
+        .bind(scorecard_id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn delete_workflow(

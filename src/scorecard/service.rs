@@ -9,10 +9,51 @@ use super::repo::{self, LinkKind};
 use super::report::Report;
 use super::token;
 use crate::app::AppState;
+use crate::db::WriteTx;
 use crate::error::{AppError, AppResult};
+use crate::history::model::{FieldChange, diff, from_snapshot, snapshot};
+use crate::history::repo::{self as history, NewChange};
+use crate::live::LiveEvent;
 
 /// The bundled example company, as an import file: it goes through the same contract.
 const DEMO_CSV: &str = include_str!("demo.csv");
+
+/// Ends a change: bumps the revision, commits, and tells every open page.
+async fn finish(state: &AppState, mut tx: WriteTx, scorecard_id: i64) -> AppResult<i64> {
+    let revision = repo::bump_revision(&mut *tx, scorecard_id).await?;
+    tx.commit().await?;
+    state
+        .hub
+        .publish(scorecard_id, LiveEvent::Changed { revision });
+    Ok(revision)
+}
+
+/// Records a change to one workflow in the history.
+async fn record_workflow(
+    tx: &mut WriteTx,
+    scorecard_id: i64,
+    workflow_id: i64,
+    name: &str,
+    actor: &str,
+    action: &str,
+    changes: &[FieldChange],
+    snapshot: Option<String>,
+) -> AppResult<()> {
+    history::record(
+        &mut **tx,
+        NewChange {
+            scorecard_id,
+            workflow_id: Some(workflow_id),
+            workflow_name: name,
+            actor,
+            action,
+            diff: changes,
+            snapshot,
+            note: String::new(),
+        },
+    )
+    .await
+}
 
 pub async fn create_scorecard(
     state: &AppState,
@@ -100,6 +141,7 @@ pub async fn save_workflow(
     id: Option<i64>,
     version: Option<i64>,
     raw: &RawWorkflow,
+    actor: &str,
 ) -> AppResult<Result<i64, SaveRejection>> {
     let ctx = Context {
         currency: scorecard.currency,
@@ -136,28 +178,129 @@ pub async fn save_workflow(
         );
         return Ok(Err(SaveRejection::Invalid(errors)));
     }
-    let id = match id {
+    let before = base.as_ref().map(|w| &w.fields);
+    let changes = diff(before, Some(&fields), scorecard.currency);
+    if before.is_some() && changes.is_empty() {
+        // Nothing changed: no new version, no history entry, no event.
+        return Ok(Ok(id.unwrap_or_default()));
+    }
+    let (id, action) = match id {
         Some(id) => {
             repo::update_workflow(&mut *tx, scorecard.id, id, &fields).await?;
-            id
+            (id, "edited")
         }
-        None => repo::insert_workflow(&mut *tx, scorecard.id, &fields).await?,
+        None => (
+            repo::insert_workflow(&mut *tx, scorecard.id, &fields).await?,
+            "added",
+        ),
     };
-    tx.commit().await?;
+    record_workflow(
+        &mut tx,
+        scorecard.id,
+        id,
+        &fields.name,
+        actor,
+        action,
+        &changes,
+        None,
+    )
+    .await?;
+    finish(state, tx, scorecard.id).await?;
     Ok(Ok(id))
 }
 
+/// Deletes a workflow, keeping a snapshot in the history to restore it from.
 pub async fn delete_workflow(
     state: &AppState,
     scorecard: &Scorecard,
     id: i64,
-) -> Result<(), AppError> {
+    actor: &str,
+) -> AppResult<()> {
     let mut tx = state.db.begin_write().await?;
-    if !repo::delete_workflow(&mut *tx, scorecard.id, id).await? {
-        return Err(AppError::NotFound);
-    }
-    tx.commit().await?;
+    let workflow = repo::get_workflow(&mut *tx, scorecard.id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    repo::delete_workflow(&mut *tx, scorecard.id, id).await?;
+    let f = &workflow.fields;
+    let changes = diff(Some(f), None, scorecard.currency);
+    let kept = Some(snapshot(f, scorecard.currency));
+    record_workflow(
+        &mut tx,
+        scorecard.id,
+        id,
+        &f.name,
+        actor,
+        "deleted",
+        &changes,
+        kept,
+    )
+    .await?;
+    finish(state, tx, scorecard.id).await?;
     Ok(())
+}
+
+/// Why a restore was refused.
+#[derive(Debug)]
+pub enum RestoreRejection {
+    /// A workflow of that name exists again.
+    NameTaken(String),
+    /// The snapshot no longer passes validation (for example, a currency change since).
+    Invalid(String),
+}
+
+/// Brings back a deleted workflow, whole, from the history entry of its deletion.
+pub async fn restore_workflow(
+    state: &AppState,
+    scorecard: &Scorecard,
+    change_id: i64,
+    actor: &str,
+) -> AppResult<Result<i64, RestoreRejection>> {
+    let mut tx = state.db.begin_write().await?;
+    let change = history::get(&mut *tx, scorecard.id, change_id)
+        .await?
+        .filter(|c| c.action == "deleted")
+        .ok_or(AppError::NotFound)?;
+    let raw = change
+        .snapshot
+        .as_deref()
+        .and_then(from_snapshot)
+        .ok_or_else(|| AppError::corrupt("a deletion without a snapshot"))?;
+    if repo::find_workflow_by_name(&mut *tx, scorecard.id, &change.workflow_name)
+        .await?
+        .is_some()
+    {
+        return Ok(Err(RestoreRejection::NameTaken(change.workflow_name)));
+    }
+    let ctx = Context {
+        currency: scorecard.currency,
+        catalog: &state.catalog,
+    };
+    let fields = match input::apply(&raw, None, ctx) {
+        Ok(fields) => fields,
+        Err(errors) => {
+            let reasons: Vec<String> = errors
+                .0
+                .iter()
+                .map(|(c, m)| format!("{}: {m}", c.as_str()))
+                .collect();
+            return Ok(Err(RestoreRejection::Invalid(reasons.join("; "))));
+        }
+    };
+    let id = repo::insert_workflow(&mut *tx, scorecard.id, &fields).await?;
+    let changes = diff(None, Some(&fields), scorecard.currency);
+    record_workflow(
+        &mut tx,
+        scorecard.id,
+        id,
+        &fields.name,
+        actor,
+        "restored",
+        &changes,
+        None,
+    )
+    .await?;
+    finish(state, tx, scorecard.id).await?;
+    Ok(Ok(id))
 }
 
 /// What an import did.
@@ -172,6 +315,7 @@ pub async fn import_csv(
     state: &AppState,
     scorecard: &Scorecard,
     bytes: &[u8],
+    actor: &str,
 ) -> AppResult<Result<ImportSummary, Vec<RowError>>> {
     let parsed = match contract::parse(bytes) {
         Ok(parsed) => parsed,
@@ -189,19 +333,38 @@ pub async fn import_csv(
         Err(errors) => return Ok(Err(errors)),
     };
     let mut summary = ImportSummary::default();
+    let c = scorecard.currency;
     for change in &changes {
-        match change {
+        let (id, fields, changed) = match change {
             Change::Add(fields) => {
-                repo::insert_workflow(&mut *tx, scorecard.id, fields).await?;
                 summary.added += 1;
+                let id = repo::insert_workflow(&mut *tx, scorecard.id, fields).await?;
+                (id, fields, diff(None, Some(fields), c))
             }
             Change::Update { id, fields } => {
-                repo::update_workflow(&mut *tx, scorecard.id, *id, fields).await?;
+                let before = existing.iter().find(|w| w.id == *id).map(|w| &w.fields);
+                let changed = diff(before, Some(fields), c);
+                if changed.is_empty() {
+                    continue;
+                }
                 summary.updated += 1;
+                repo::update_workflow(&mut *tx, scorecard.id, *id, fields).await?;
+                (*id, fields, changed)
             }
-        }
+        };
+        record_workflow(
+            &mut tx,
+            scorecard.id,
+            id,
+            &fields.name,
+            actor,
+            "imported",
+            &changed,
+            None,
+        )
+        .await?;
     }
-    tx.commit().await?;
+    finish(state, tx, scorecard.id).await?;
     Ok(Ok(summary))
 }
 
@@ -235,7 +398,8 @@ pub async fn update_settings(
     state: &AppState,
     scorecard: &Scorecard,
     form: &SettingsForm,
-) -> Result<Result<(), SettingsErrors>, AppError> {
+    actor: &str,
+) -> AppResult<Result<(), SettingsErrors>> {
     let mut errors = SettingsErrors::new();
     let name = super::model::parse_name(&form.name).map_err(|m| errors.push(("name", m)));
     let currency = Currency::parse(&form.currency).map_err(|m| errors.push(("currency", m)));
@@ -268,7 +432,37 @@ pub async fn update_settings(
         }
     }
     repo::update_settings(&mut *tx, scorecard.id, &name, currency, ratio).await?;
-    tx.commit().await?;
+    let before = SettingsForm::of(scorecard);
+    let changes: Vec<FieldChange> = [
+        ("name", before.name, name),
+        ("currency", before.currency, currency.code.to_string()),
+        ("small_ratio", before.small_ratio, ratio.to_string()),
+    ]
+    .into_iter()
+    .filter(|(_, b, a)| b != a)
+    .map(|(field, before, after)| FieldChange {
+        field: field.into(),
+        before,
+        after,
+    })
+    .collect();
+    if !changes.is_empty() {
+        history::record(
+            &mut *tx,
+            NewChange {
+                scorecard_id: scorecard.id,
+                workflow_id: None,
+                workflow_name: "",
+                actor,
+                action: "settings",
+                diff: &changes,
+                snapshot: None,
+                note: String::new(),
+            },
+        )
+        .await?;
+    }
+    finish(state, tx, scorecard.id).await?;
     Ok(Ok(()))
 }
 
@@ -277,13 +471,32 @@ pub async fn rotate(
     state: &AppState,
     scorecard: &Scorecard,
     kind: LinkKind,
-) -> Result<Scorecard, AppError> {
+    actor: &str,
+) -> AppResult<Scorecard> {
     let mut tx = state.db.begin_write().await?;
     repo::set_token(&mut *tx, scorecard.id, kind, &token::generate()).await?;
     let updated = repo::get_scorecard(&mut *tx, scorecard.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
+    let which = match kind {
+        LinkKind::Edit => "edit link",
+        LinkKind::View => "view link",
+    };
+    history::record(
+        &mut *tx,
+        NewChange {
+            scorecard_id: scorecard.id,
+            workflow_id: None,
+            workflow_name: "",
+            actor,
+            action: "link rotated",
+            diff: &[],
+            snapshot: None,
+            note: format!("new {which}; the old one no longer works"),
+        },
+    )
+    .await?;
+    finish(state, tx, scorecard.id).await?;
     Ok(updated)
 }
 

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod health;
 pub mod layers;
 pub mod pages;
+pub mod participant;
 
 use axum::Router;
 use axum::routing::get;
@@ -18,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/static/{file}", get(assets::asset))
+        .route("/participant", axum::routing::post(participant::set_name))
         .fallback(pages::not_found)
 }
 

@@ -1,0 +1,120 @@
+//! Every SQL statement about the history.
+
+use serde::Serialize;
+use sqlx::{FromRow, SqliteExecutor};
+
+use super::model::FieldChange;
+use crate::error::AppError;
+
+/// A change about to be recorded.
+pub struct NewChange<'a> {
+    pub scorecard_id: i64,
+    pub workflow_id: Option<i64>,
+    pub workflow_name: &'a str,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub diff: &'a [FieldChange],
+    pub snapshot: Option<String>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+struct ChangeRow {
+    id: i64,
+    workflow_id: Option<i64>,
+    workflow_name: String,
+    actor: String,
+    at: String,
+    action: String,
+    diff: String,
+    snapshot: Option<String>,
+    note: String,
+}
+
+/// A recorded change.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub id: i64,
+    pub workflow_id: Option<i64>,
+    pub workflow_name: String,
+    pub actor: String,
+    pub at: String,
+    pub action: String,
+    pub diff: Vec<FieldChange>,
+    #[serde(skip)]
+    pub snapshot: Option<String>,
+    pub note: String,
+}
+
+impl From<ChangeRow> for Change {
+    fn from(r: ChangeRow) -> Change {
+        Change {
+            id: r.id,
+            workflow_id: r.workflow_id,
+            workflow_name: r.workflow_name,
+            actor: r.actor,
+            at: r.at,
+            action: r.action,
+            // Written by `record` from the same type: an unreadable diff shows as none.
+            diff: serde_json::from_str(&r.diff).unwrap_or_default(),
+            snapshot: r.snapshot,
+            note: r.note,
+        }
+    }
+}
+
+pub async fn record(db: impl SqliteExecutor<'_>, change: NewChange<'_>) -> Result<(), AppError> {
+    let diff = serde_json::to_string(change.diff).map_err(|e| AppError::corrupt(e.to_string()))?;
+    sqlx::query(
+        "insert into changes (scorecard_id, workflow_id, workflow_name, actor, action, diff, snapshot, note)
+         values (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(change.scorecard_id)
+    .bind(change.workflow_id)
+    .bind(change.workflow_name)
+    .bind(change.actor)
+    .bind(change.action)
+    .bind(diff)
+    .bind(change.snapshot)
+    .bind(change.note)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+const COLUMNS: &str = "id, workflow_id, workflow_name, actor, at, action, diff, snapshot, note";
+
+/// The newest changes first; of one workflow when `workflow_id` is given.
+pub async fn list(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+    workflow_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Change>, AppError> {
+    let rows: Vec<ChangeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from changes
+         where scorecard_id = ?1 and (?2 is null or workflow_id = ?2)
+         order by id desc limit ?3"
+    )))
+    .bind(scorecard_id)
+    .bind(workflow_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Change::from).collect())
+}
+
+pub async fn get(
+    db: impl SqliteExecutor<'_>,
+    scorecard_id: i64,
+    id: i64,
+) -> Result<Option<Change>, AppError> {
+    let row: Option<ChangeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from changes where scorecard_id = ? and id = ?"
+    )))
+    .bind(scorecard_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Change::from))
+}
