@@ -18,6 +18,49 @@ pub struct NewChange<'a> {
     pub note: String,
 }
 
+impl<'a> NewChange<'a> {
+    /// A change to one workflow.
+    pub fn workflow(
+        scorecard_id: i64,
+        workflow_id: i64,
+        workflow_name: &'a str,
+        actor: &'a str,
+        action: &'a str,
+        diff: &'a [FieldChange],
+    ) -> Self {
+        NewChange {
+            scorecard_id,
+            workflow_id: Some(workflow_id),
+            workflow_name,
+            actor,
+            action,
+            diff,
+            snapshot: None,
+            note: String::new(),
+        }
+    }
+
+    /// A change to the scorecard itself (settings, links).
+    pub fn scorecard(
+        scorecard_id: i64,
+        actor: &'a str,
+        action: &'a str,
+        diff: &'a [FieldChange],
+        note: String,
+    ) -> Self {
+        NewChange {
+            scorecard_id,
+            workflow_id: None,
+            workflow_name: "",
+            actor,
+            action,
+            diff,
+            snapshot: None,
+            note,
+        }
+    }
+}
+
 #[derive(Debug, Clone, FromRow)]
 struct ChangeRow {
     id: i64,

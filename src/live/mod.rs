@@ -61,11 +61,11 @@ impl Hub {
     /// Tells every page of the scorecard. Nobody listening is fine.
     pub fn publish(&self, scorecard_id: i64, event: LiveEvent) {
         let mut channels = self.channels();
-        if let Some(sender) = channels.get(&scorecard_id) {
-            if sender.send(event).is_err() {
-                // The last listener left: drop the channel.
-                channels.remove(&scorecard_id);
-            }
+        if let Some(sender) = channels.get(&scorecard_id)
+            && sender.send(event).is_err()
+        {
+            // The last listener left: drop the channel.
+            channels.remove(&scorecard_id);
         }
     }
 

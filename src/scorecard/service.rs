@@ -28,33 +28,6 @@ async fn finish(state: &AppState, mut tx: WriteTx, scorecard_id: i64) -> AppResu
     Ok(revision)
 }
 
-/// Records a change to one workflow in the history.
-async fn record_workflow(
-    tx: &mut WriteTx,
-    scorecard_id: i64,
-    workflow_id: i64,
-    name: &str,
-    actor: &str,
-    action: &str,
-    changes: &[FieldChange],
-    snapshot: Option<String>,
-) -> AppResult<()> {
-    history::record(
-        &mut **tx,
-        NewChange {
-            scorecard_id,
-            workflow_id: Some(workflow_id),
-            workflow_name: name,
-            actor,
-            action,
-            diff: changes,
-            snapshot,
-            note: String::new(),
-        },
-    )
-    .await
-}
-
 pub async fn create_scorecard(
     state: &AppState,
     name: &str,
@@ -194,15 +167,9 @@ pub async fn save_workflow(
             "added",
         ),
     };
-    record_workflow(
-        &mut tx,
-        scorecard.id,
-        id,
-        &fields.name,
-        actor,
-        action,
-        &changes,
-        None,
+    history::record(
+        &mut *tx,
+        NewChange::workflow(scorecard.id, id, &fields.name, actor, action, &changes),
     )
     .await?;
     finish(state, tx, scorecard.id).await?;
@@ -224,15 +191,12 @@ pub async fn delete_workflow(
     let f = &workflow.fields;
     let changes = diff(Some(f), None, scorecard.currency);
     let kept = Some(snapshot(f, scorecard.currency));
-    record_workflow(
-        &mut tx,
-        scorecard.id,
-        id,
-        &f.name,
-        actor,
-        "deleted",
-        &changes,
-        kept,
+    history::record(
+        &mut *tx,
+        NewChange {
+            snapshot: kept,
+            ..NewChange::workflow(scorecard.id, id, &f.name, actor, "deleted", &changes)
+        },
     )
     .await?;
     finish(state, tx, scorecard.id).await?;
@@ -288,15 +252,9 @@ pub async fn restore_workflow(
     };
     let id = repo::insert_workflow(&mut *tx, scorecard.id, &fields).await?;
     let changes = diff(None, Some(&fields), scorecard.currency);
-    record_workflow(
-        &mut tx,
-        scorecard.id,
-        id,
-        &fields.name,
-        actor,
-        "restored",
-        &changes,
-        None,
+    history::record(
+        &mut *tx,
+        NewChange::workflow(scorecard.id, id, &fields.name, actor, "restored", &changes),
     )
     .await?;
     finish(state, tx, scorecard.id).await?;
@@ -352,15 +310,9 @@ pub async fn import_csv(
                 (*id, fields, changed)
             }
         };
-        record_workflow(
-            &mut tx,
-            scorecard.id,
-            id,
-            &fields.name,
-            actor,
-            "imported",
-            &changed,
-            None,
+        history::record(
+            &mut *tx,
+            NewChange::workflow(scorecard.id, id, &fields.name, actor, "imported", &changed),
         )
         .await?;
     }
