@@ -19,13 +19,13 @@ use super::money::Currency;
 use super::repo::LinkKind;
 use super::service::{self, SaveRejection, SettingsForm};
 use super::views::{
-    ImportErrorsPage, LandingPage, ScorecardPage, SettingsPage, WorkflowFormPage,
+    ConflictPage, ImportErrorsPage, LandingPage, ScorecardPage, SettingsPage, WorkflowFormPage,
     new_workflow_values,
 };
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::web::access::{Access, EditAccess};
-use crate::web::participant::Participant;
+use crate::web::participant::{Participant, ParticipantView};
 use crate::web::wants_json;
 
 fn render(status: StatusCode, page: &impl Template) -> AppResult<Response> {
@@ -94,6 +94,7 @@ pub struct ShowQuery {
 pub async fn show(
     State(state): State<AppState>,
     access: Access,
+    participant: Participant,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let base = access.base();
@@ -107,7 +108,12 @@ pub async fn show(
     };
     render(
         StatusCode::OK,
-        &ScorecardPage::new(&report, base, can_edit, notice),
+        &ScorecardPage::new(
+            &report,
+            base.clone(),
+            can_edit.then(|| ParticipantView::new(&participant, base)),
+            notice,
+        ),
     )
 }
 
@@ -213,6 +219,7 @@ fn raw_from_form(form: &HashMap<String, String>) -> RawWorkflow {
 fn form_page(
     state: &AppState,
     access: &Access,
+    participant: &Participant,
     workflow: Option<(i64, i64)>,
     values: &RawWorkflow,
     errors: &FieldErrors,
@@ -226,8 +233,13 @@ fn form_page(
         ),
         None => ("Add a workflow".to_string(), format!("{base}/workflows")),
     };
+    let back = match workflow {
+        Some((id, _)) => format!("{base}/workflows/{id}/edit"),
+        None => format!("{base}/workflows/new"),
+    };
     WorkflowFormPage {
         scorecard_name: access.scorecard.name.clone(),
+        participant: Some(ParticipantView::new(participant, back)),
         base,
         title,
         action,
@@ -246,10 +258,12 @@ fn form_page(
 pub async fn new_workflow(
     State(state): State<AppState>,
     EditAccess(access): EditAccess,
+    participant: Participant,
 ) -> AppResult<Response> {
     let page = form_page(
         &state,
         &access,
+        &participant,
         None,
         &new_workflow_values(),
         &FieldErrors::default(),
@@ -278,7 +292,7 @@ pub async fn create_workflow(
         Ok(_) => Ok(see_other(&format!("{}?saved=added", access.base()))),
         Err(SaveRejection::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &form_page(&state, &access, None, &raw, &errors, None),
+            &form_page(&state, &access, &participant, None, &raw, &errors, None),
         ),
         Err(SaveRejection::Stale(_)) => Err(AppError::corrupt("a new workflow cannot be stale")),
     }
@@ -298,6 +312,7 @@ impl WorkflowPath {
 pub async fn edit_workflow(
     State(state): State<AppState>,
     EditAccess(access): EditAccess,
+    participant: Participant,
     Path(path): Path<WorkflowPath>,
 ) -> AppResult<Response> {
     let workflow = service::get_workflow(&state, &access.scorecard, path.id()?).await?;
@@ -305,6 +320,7 @@ pub async fn edit_workflow(
     let page = form_page(
         &state,
         &access,
+        &participant,
         Some((workflow.id, workflow.version)),
         &values,
         &FieldErrors::default(),
@@ -339,6 +355,7 @@ pub async fn update_workflow(
             &form_page(
                 &state,
                 &access,
+                &participant,
                 Some((id, version.unwrap_or(0))),
                 &raw,
                 &errors,
@@ -346,30 +363,16 @@ pub async fn update_workflow(
             ),
         ),
         Err(SaveRejection::Stale(current)) => {
-            // Keep what the user typed, and let them save it over the newer version
-            // knowingly: the form now carries the current version.
-            let notice = format!(
-                "Someone else saved this workflow while you were editing. Your values are below and \
-                 nothing was overwritten: check them against the scorecard, then save again to \
-                 replace the other change, or go back to keep it. (Their owner: {:?}, spend: {}.)",
-                current.fields.owner,
-                contract::cell(
-                    &current.fields,
-                    Column::MonthlySpend,
-                    access.scorecard.currency
-                )
+            let page = ConflictPage::new(
+                &access,
+                Some(ParticipantView::new(
+                    &participant,
+                    format!("{}/workflows/{id}/edit", access.base()),
+                )),
+                &current,
+                &raw,
             );
-            render(
-                StatusCode::CONFLICT,
-                &form_page(
-                    &state,
-                    &access,
-                    Some((id, current.version)),
-                    &raw,
-                    &FieldErrors::default(),
-                    Some(notice),
-                ),
-            )
+            render(StatusCode::CONFLICT, &page)
         }
     }
 }
@@ -407,6 +410,7 @@ fn settings_page(
     state: &AppState,
     headers: &HeaderMap,
     access: &Access,
+    participant: &Participant,
     form: SettingsForm,
     errors: Vec<(&'static str, String)>,
     notice: Option<String>,
@@ -414,6 +418,10 @@ fn settings_page(
     let (edit_url, view_url) = share_links(state, headers, access);
     SettingsPage {
         scorecard_name: access.scorecard.name.clone(),
+        participant: Some(ParticipantView::new(
+            participant,
+            format!("{}/settings", access.base()),
+        )),
         base: access.base(),
         form,
         errors,
@@ -432,6 +440,7 @@ pub struct SettingsQuery {
 pub async fn settings(
     State(state): State<AppState>,
     EditAccess(access): EditAccess,
+    participant: Participant,
     headers: HeaderMap,
     Query(q): Query<SettingsQuery>,
 ) -> AppResult<Response> {
@@ -447,7 +456,15 @@ pub async fn settings(
     let form = SettingsForm::of(&access.scorecard);
     render(
         StatusCode::OK,
-        &settings_page(&state, &headers, &access, form, Vec::new(), notice),
+        &settings_page(
+            &state,
+            &headers,
+            &access,
+            &participant,
+            form,
+            Vec::new(),
+            notice,
+        ),
     )
 }
 
@@ -462,7 +479,7 @@ pub async fn save_settings(
         Ok(()) => Ok(see_other(&format!("{}/settings?saved=1", access.base()))),
         Err(errors) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &settings_page(&state, &headers, &access, form, errors, None),
+            &settings_page(&state, &headers, &access, &participant, form, errors, None),
         ),
     }
 }

@@ -10,6 +10,7 @@ use super::money::Share;
 use super::report::Report;
 use super::rules::Level;
 use super::service::{SettingsErrors, SettingsForm};
+use crate::web::participant::ParticipantView;
 
 #[derive(Template)]
 #[template(path = "landing.html")]
@@ -56,6 +57,8 @@ pub struct RowView {
 #[template(path = "scorecard.html")]
 pub struct ScorecardPage {
     pub name: String,
+    pub revision: i64,
+    pub participant: Option<ParticipantView>,
     pub base: String,
     pub can_edit: bool,
     pub notice: Option<String>,
@@ -80,18 +83,22 @@ pub struct ScorecardPage {
 }
 
 impl ScorecardPage {
+    /// `participant` is shown on edit links only; its absence makes the page read-only.
     pub fn new(
         report: &Report,
         base: String,
-        can_edit: bool,
+        participant: Option<ParticipantView>,
         notice: Option<String>,
     ) -> ScorecardPage {
+        let can_edit = participant.is_some();
         let c = report.scorecard.currency;
         let t = &report.totals;
         let share = |m| t.share_of_total(m).map_or("—".to_string(), Share::percent);
         let level = t.level();
         ScorecardPage {
             name: report.scorecard.name.clone(),
+            revision: report.scorecard.revision,
+            participant,
             base,
             can_edit,
             notice,
@@ -172,6 +179,7 @@ pub struct Section {
 #[template(path = "workflow_form.html")]
 pub struct WorkflowFormPage {
     pub scorecard_name: String,
+    pub participant: Option<ParticipantView>,
     pub base: String,
     pub title: String,
     pub action: String,
@@ -377,6 +385,7 @@ pub fn new_workflow_values() -> RawWorkflow {
 #[template(path = "settings.html")]
 pub struct SettingsPage {
     pub scorecard_name: String,
+    pub participant: Option<ParticipantView>,
     pub base: String,
     pub form: SettingsForm,
     pub errors: SettingsErrors,
@@ -397,4 +406,63 @@ pub struct ImportErrorsPage {
     pub scorecard_name: String,
     pub base: String,
     pub errors: Vec<RowError>,
+}
+
+/// One field on the conflict page.
+pub struct ConflictRow {
+    pub field: &'static str,
+    pub yours: String,
+    pub current: String,
+    pub differs: bool,
+}
+
+/// A save made on a stale version: the user's values beside the current ones, with a way
+/// to apply theirs over the newer version or keep what is stored.
+#[derive(Template)]
+#[template(path = "conflict.html")]
+pub struct ConflictPage {
+    pub scorecard_name: String,
+    pub participant: Option<ParticipantView>,
+    pub base: String,
+    pub action: String,
+    pub workflow_id: i64,
+    pub current_version: i64,
+    pub rows: Vec<ConflictRow>,
+}
+
+impl ConflictPage {
+    pub fn new(
+        access: &crate::web::access::Access,
+        participant: Option<ParticipantView>,
+        current: &super::model::Workflow,
+        yours: &RawWorkflow,
+    ) -> ConflictPage {
+        let currency = access.scorecard.currency;
+        let base = access.base();
+        ConflictPage {
+            scorecard_name: access.scorecard.name.clone(),
+            participant,
+            action: format!("{base}/workflows/{}", current.id),
+            base,
+            workflow_id: current.id,
+            current_version: current.version,
+            rows: Column::ALL
+                .into_iter()
+                .map(|c| {
+                    let mine = yours.get(c).unwrap_or_default().trim().to_string();
+                    let theirs = super::csv::cell(&current.fields, c, currency);
+                    ConflictRow {
+                        field: c.as_str(),
+                        differs: mine != theirs,
+                        yours: mine,
+                        current: theirs,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    pub fn differences(&self) -> usize {
+        self.rows.iter().filter(|r| r.differs).count()
+    }
 }
