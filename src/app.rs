@@ -57,7 +57,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::web::routes())
         .merge(crate::scorecard::routes())
         .merge(crate::history::handlers::routes())
-        .merge(crate::live::handlers::routes());
+        .merge(crate::live::handlers::routes())
+        .merge(crate::walk::routes());
     crate::web::layers::apply(router).with_state(state)
 }
 

@@ -17,5 +17,9 @@ pub mod live;
 pub mod scorecard;
 /// Logging set-up.
 pub mod telemetry;
+/// Silent votes on verdicts.
+pub mod vote;
+/// The gate walk: one workflow per screen, the room following along.
+pub mod walk;
 /// Cross-cutting HTTP: access to scorecards by link, layers, health, assets, common pages.
 pub mod web;

@@ -1,0 +1,108 @@
+//! Silent votes on a workflow's verdict: each participant votes privately, the facilitator
+//! reveals, and the distribution, the result and every dissent go into the history.
+
+pub mod model;
+pub mod repo;
+
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::history::model::FieldChange;
+use crate::history::repo::{self as history, NewChange};
+use crate::live::LiveEvent;
+use crate::scorecard::model::{Scorecard, Verdict};
+use crate::scorecard::repo as scorecards;
+use model::Tally;
+
+async fn finish(state: &AppState, mut tx: crate::db::WriteTx, scorecard_id: i64) -> AppResult<()> {
+    let revision = scorecards::bump_revision(&mut *tx, scorecard_id).await?;
+    tx.commit().await?;
+    state
+        .hub
+        .publish(scorecard_id, LiveEvent::Changed { revision });
+    Ok(())
+}
+
+/// Opens a vote on a workflow, unless one is already open there.
+pub async fn open(
+    state: &AppState,
+    scorecard: &Scorecard,
+    workflow_id: i64,
+    actor: &str,
+) -> AppResult<()> {
+    let mut tx = state.db.begin_write().await?;
+    scorecards::get_workflow(&mut *tx, scorecard.id, workflow_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if repo::open_vote(&mut *tx, workflow_id).await?.is_none() {
+        repo::insert(&mut *tx, scorecard.id, workflow_id, actor).await?;
+    }
+    finish(state, tx, scorecard.id).await
+}
+
+/// Casts or changes a participant's ballot in an open vote. Returns false when the vote
+/// is no longer open.
+pub async fn cast(
+    state: &AppState,
+    scorecard: &Scorecard,
+    vote_id: i64,
+    participant: &str,
+    voter_name: &str,
+    verdict: Verdict,
+) -> AppResult<bool> {
+    let mut tx = state.db.begin_write().await?;
+    let vote = repo::get(&mut *tx, scorecard.id, vote_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if vote.revealed {
+        return Ok(false);
+    }
+    repo::cast(&mut *tx, vote_id, participant, voter_name, verdict).await?;
+    finish(state, tx, scorecard.id).await?;
+    Ok(true)
+}
+
+/// Reveals a vote and records its result and dissents in the workflow's history.
+pub async fn reveal(
+    state: &AppState,
+    scorecard: &Scorecard,
+    vote_id: i64,
+    actor: &str,
+) -> AppResult<()> {
+    let mut tx = state.db.begin_write().await?;
+    let vote = repo::get(&mut *tx, scorecard.id, vote_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if vote.revealed {
+        return Ok(());
+    }
+    let workflow = scorecards::get_workflow(&mut *tx, scorecard.id, vote.workflow_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    repo::reveal(&mut *tx, vote_id).await?;
+    let ballots = repo::ballots(&mut *tx, vote_id).await?;
+    let tally = Tally::of(&ballots);
+    let votes: Vec<FieldChange> = ballots
+        .iter()
+        .map(|b| FieldChange {
+            field: format!("vote of {}", b.voter_name),
+            before: String::new(),
+            after: b.verdict.as_str().to_string(),
+        })
+        .collect();
+    history::record(
+        &mut *tx,
+        NewChange {
+            note: tally.summary(),
+            ..NewChange::workflow(
+                scorecard.id,
+                workflow.id,
+                &workflow.fields.name,
+                actor,
+                "vote",
+                &votes,
+            )
+        },
+    )
+    .await?;
+    finish(state, tx, scorecard.id).await
+}
