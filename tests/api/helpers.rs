@@ -109,14 +109,48 @@ impl TestApp {
     }
 
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        self.post_form_as(path, fields, "").await
+    }
+
+    /// Posts a form with the cookies of a participant (see `join`).
+    pub async fn post_form_as(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: &str,
+    ) -> TestResponse {
         let body = serde_urlencoded::to_string(fields).unwrap();
+        let mut request =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if !cookie.is_empty() {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    pub async fn get_as(&self, path: &str, cookie: &str) -> TestResponse {
         self.send(
-            Request::post(path)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
+            Request::get(path)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
                 .unwrap(),
         )
         .await
+    }
+
+    /// Names a participant the way a browser does, returning their `Cookie` header.
+    pub async fn join(&self, name: &str) -> String {
+        let response = self
+            .post_form("/participant", &[("display_name", name), ("back", "/")])
+            .await;
+        assert_redirect_to(&response, "/");
+        response
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// Uploads `csv` as the multipart field `file`, as a browser (HTML) or an API client
@@ -178,4 +212,57 @@ impl TestApp {
 /// The part of a path after the prefix: the token of `/s/{token}`.
 pub fn token_of(link: &str) -> &str {
     &link[3..]
+}
+
+/// The real server on a real socket (port 0), for tests that need HTTP itself.
+pub struct TestServer {
+    pub base: String,
+    pub state: AppState,
+    stop: tokio::sync::oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<std::io::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn spawn() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let state = AppState::open(Config::for_database(url)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let hub = state.hub.clone();
+        let shutdown = async move {
+            let _ = stopped.await;
+            hub.close();
+        };
+        let handle = tokio::spawn(scorecard::app::serve(
+            listener,
+            build_router(state.clone()),
+            shutdown,
+        ));
+        TestServer {
+            base,
+            state,
+            stop,
+            handle,
+            _dir: dir,
+        }
+    }
+
+    pub fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Begins a graceful shutdown and waits, at most 10 s, for the server to finish.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.stop.send(());
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.handle)
+            .await
+            .expect("the server finished shutting down")
+            .expect("the server task")
+    }
 }

@@ -3,7 +3,9 @@
 mod helpers;
 
 mod access;
+mod concurrency;
 mod csv_contract;
+mod live;
 mod scorecards;
 mod server;
 mod startup;

@@ -1,25 +1,12 @@
 //! The real server on a real socket.
 
-use scorecard::app::{AppState, build_router, serve};
-use scorecard::config::Config;
+use crate::helpers::TestServer;
 
 #[tokio::test]
 async fn the_server_answers_over_http_on_port_0_and_stops_on_shutdown() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("s.db").display());
-    let state = AppState::open(Config::for_database(url)).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, build_router(state), async {
-        let _ = stopped.await;
-    }));
-
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let base = format!("http://{addr}");
+    let server = TestServer::spawn().await;
+    let base = server.base.clone();
+    let client = TestServer::client();
     let health = client.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
@@ -42,22 +29,18 @@ async fn the_server_answers_over_http_on_port_0_and_stops_on_shutdown() {
         .await
         .unwrap();
     assert_eq!(added.status(), 303);
-    let json: serde_json::Value = serde_json::from_str(
-        &client
-            .get(format!("{base}{edit}/scorecard.json"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let json: serde_json::Value = client
+        .get(format!("{base}{edit}/scorecard.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(json["total_spend"], "250.00");
     assert_eq!(json["earning"], "250.00");
     assert_eq!(json["score"], 100);
 
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    server.stop().await.unwrap();
     assert!(client.get(format!("{base}/healthz")).send().await.is_err());
 }
