@@ -47,8 +47,8 @@ async fn fifty_participants_making_twenty_edits_each_lose_nothing() {
         let ids = ids.clone();
         participants.spawn(async move {
             // The version each workflow had when this participant last saw it.
-            let mut seen = vec![1_i64; WORKFLOWS];
-            let mut applied = vec![0_u32; WORKFLOWS];
+            let mut seen = [1_i64; WORKFLOWS];
+            let mut applied = [0_u32; WORKFLOWS];
             let mut conflicts = 0_u32;
             for e in 0..EDITS_EACH {
                 // Neighbours overlap: participants p and p+10 edit the same workflows.
@@ -91,7 +91,7 @@ async fn fifty_participants_making_twenty_edits_each_lose_nothing() {
             (applied, conflicts)
         });
     }
-    let mut applied = vec![0_u32; WORKFLOWS];
+    let mut applied = [0_u32; WORKFLOWS];
     let mut conflicts = 0;
     while let Some(result) = participants.join_next().await {
         let (mine, theirs) = result.unwrap();

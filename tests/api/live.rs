@@ -73,6 +73,7 @@ async fn an_edit_by_one_client_arrives_on_another_clients_event_stream() {
     let mut seen = String::new();
     let hello = next_event(&mut stream, &mut seen, "hello").await;
     assert!(hello.contains("data: 0"), "{hello}");
+    assert_eq!(server.state.hub.listeners(), 1);
 
     let added = client
         .post(format!("{base}{edit}/workflows"))
