@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::scorecard::service::{self, RestoreRejection};
 use crate::web::access::{Access, EditAccess};
-use crate::web::participant::Participant;
+use crate::web::participant::{Participant, ParticipantView};
 
 /// The most entries a history page shows.
 const PAGE_LIMIT: i64 = 500;
@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "history.html")]
 pub struct HistoryPage {
     pub scorecard_name: String,
+    pub participant: Option<ParticipantView>,
     pub base: String,
     pub can_edit: bool,
     pub title: String,
@@ -59,6 +60,7 @@ impl HistoryPage {
 async fn page(
     state: &AppState,
     access: &Access,
+    participant: &Participant,
     workflow: Option<i64>,
     message: Option<String>,
 ) -> AppResult<HistoryPage> {
@@ -68,8 +70,15 @@ async fn page(
         (Some(_), None) => return Err(AppError::NotFound),
         (None, _) => "History".to_string(),
     };
+    let back = match workflow {
+        Some(id) => format!("{}/workflows/{id}/history", access.base()),
+        None => format!("{}/history", access.base()),
+    };
     Ok(HistoryPage {
         scorecard_name: access.scorecard.name.clone(),
+        participant: access
+            .can_edit()
+            .then(|| ParticipantView::new(participant, back)),
         base: access.base(),
         can_edit: access.can_edit(),
         title,
@@ -81,8 +90,9 @@ async fn page(
 pub async fn scorecard_history(
     State(state): State<AppState>,
     access: Access,
+    participant: Participant,
 ) -> AppResult<Response> {
-    let page = page(&state, &access, None, None).await?;
+    let page = page(&state, &access, &participant, None, None).await?;
     Ok(Html(page.render()?).into_response())
 }
 
@@ -94,10 +104,11 @@ pub struct WorkflowPath {
 pub async fn workflow_history(
     State(state): State<AppState>,
     access: Access,
+    participant: Participant,
     Path(path): Path<WorkflowPath>,
 ) -> AppResult<Response> {
     let id = path.id.parse().map_err(|_| AppError::NotFound)?;
-    let page = page(&state, &access, Some(id), None).await?;
+    let page = page(&state, &access, &participant, Some(id), None).await?;
     Ok(Html(page.render()?).into_response())
 }
 
@@ -133,6 +144,6 @@ pub async fn restore(
             format!("This workflow cannot be restored as it was: {reasons}. Add it again by hand.")
         }
     };
-    let page = page(&state, &access, None, Some(refusal)).await?;
+    let page = page(&state, &access, &participant, None, Some(refusal)).await?;
     Ok((StatusCode::CONFLICT, Html(page.render()?)).into_response())
 }

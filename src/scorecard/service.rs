@@ -401,16 +401,7 @@ pub async fn update_settings(
     if !changes.is_empty() {
         history::record(
             &mut *tx,
-            NewChange {
-                scorecard_id: scorecard.id,
-                workflow_id: None,
-                workflow_name: "",
-                actor,
-                action: "settings",
-                diff: &changes,
-                snapshot: None,
-                note: String::new(),
-            },
+            NewChange::scorecard(scorecard.id, actor, "settings", &changes, String::new()),
         )
         .await?;
     }
@@ -436,16 +427,13 @@ pub async fn rotate(
     };
     history::record(
         &mut *tx,
-        NewChange {
-            scorecard_id: scorecard.id,
-            workflow_id: None,
-            workflow_name: "",
+        NewChange::scorecard(
+            scorecard.id,
             actor,
-            action: "link rotated",
-            diff: &[],
-            snapshot: None,
-            note: format!("new {which}; the old one no longer works"),
-        },
+            "link rotated",
+            &[],
+            format!("new {which}; the old one no longer works"),
+        ),
     )
     .await?;
     finish(state, tx, scorecard.id).await?;

@@ -464,3 +464,45 @@ async fn participants_name_themselves_once_and_can_change_it() {
     assert_redirect_to(&response, "/");
     assert_eq!(response.location(), "/");
 }
+
+#[tokio::test]
+async fn people_editing_different_workflows_never_conflict() {
+    let app = TestApp::spawn().await;
+    let edit = app.create_scorecard("Parallel", "USD").await;
+    app.add_workflow(&edit, &[("name", "One")]).await;
+    app.add_workflow(&edit, &[("name", "Two")]).await;
+    let json = app.get_json(&format!("{edit}/scorecard.json")).await;
+    let id = |name: &str| {
+        json["workflows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    // Both loaded their forms at version 1, then both save.
+    for (name, owner) in [("One", "Ada"), ("Two", "Bo")] {
+        let response = app
+            .post_form(
+                &format!("{edit}/workflows/{}", id(name)),
+                &[
+                    ("version", "1"),
+                    ("name", name),
+                    ("current_tier", "small"),
+                    ("owner", owner),
+                ],
+            )
+            .await;
+        assert_redirect_to(&response, &edit);
+    }
+    let json = app.get_json(&format!("{edit}/scorecard.json")).await;
+    let owners: Vec<&str> = json["workflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["owner"].as_str().unwrap())
+        .collect();
+    assert!(owners.contains(&"Ada") && owners.contains(&"Bo"));
+}
