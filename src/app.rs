@@ -12,6 +12,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::db::Database;
 use crate::live::Hub;
+use crate::scorecard::snapshot::Cache;
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Live events to open pages.
     pub hub: Hub,
+    /// Active scorecards' stored state, kept in memory between writes.
+    pub cache: Arc<Cache>,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             catalog: Arc::new(Catalog::bundled()),
             config: Arc::new(config),
             hub: Hub::default(),
+            cache: Arc::new(Cache::default()),
         })
     }
 }

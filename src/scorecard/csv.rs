@@ -66,9 +66,9 @@ pub fn restore(cell: &str) -> &str {
 pub fn export(report: &Report) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(Column::ALL.iter().map(|c| c.as_str()))?;
-    for row in &report.rows {
+    for row in report.rows() {
         let record = Column::ALL
-            .map(|c| neutralise(&cell(&row.workflow.fields, c, report.scorecard.currency)));
+            .map(|c| neutralise(&cell(&row.workflow.fields, c, report.scorecard().currency)));
         out.write_record(&record)?;
     }
     out.into_inner().map_err(|e| e.into_error().into())

@@ -17,6 +17,7 @@ use super::csv as contract;
 use super::input::{Column, FieldErrors, RawWorkflow};
 use super::money::Currency;
 use super::repo::LinkKind;
+use super::report::Report;
 use super::service::{self, SaveRejection, SettingsForm};
 use super::views::{
     ConflictPage, ImportErrorsPage, LandingPage, ScorecardPage, SettingsPage, WorkflowFormPage,
@@ -89,17 +90,20 @@ pub struct ShowQuery {
     added: Option<u32>,
     updated: Option<u32>,
     saved: Option<String>,
+    /// The page of the workflow table, from 1.
+    page: Option<usize>,
+    /// Keeps rows whose name, team or owner contains this.
+    q: Option<String>,
 }
 
 pub async fn show(
-    State(state): State<AppState>,
     access: Access,
     participant: Participant,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let base = access.base();
     let can_edit = access.can_edit();
-    let report = service::report(&state, access.scorecard).await?;
+    let report = Report::compute(access.snapshot.clone());
     let notice = match (q.added, q.updated, q.saved) {
         (Some(a), Some(u), _) => Some(format!("Imported: {a} added, {u} updated.")),
         (_, _, Some(what)) if what == "deleted" => Some("Workflow deleted.".into()),
@@ -113,19 +117,21 @@ pub async fn show(
             base.clone(),
             can_edit.then(|| ParticipantView::new(&participant, base)),
             notice,
+            q.page.unwrap_or(1),
+            q.q.as_deref().unwrap_or_default(),
         ),
     )
 }
 
-pub async fn json(State(state): State<AppState>, access: Access) -> AppResult<Response> {
-    let report = service::report(&state, access.scorecard).await?;
+pub async fn json(access: Access) -> AppResult<Response> {
+    let report = Report::compute(access.snapshot.clone());
     Ok(Json(report.to_json()).into_response())
 }
 
-pub async fn export(State(state): State<AppState>, access: Access) -> AppResult<Response> {
-    let report = service::report(&state, access.scorecard).await?;
+pub async fn export(access: Access) -> AppResult<Response> {
+    let report = Report::compute(access.snapshot.clone());
     let body = contract::export(&report).map_err(|e| AppError::corrupt(e.to_string()))?;
-    let filename = format!("{}.csv", slug(&report.scorecard.name));
+    let filename = format!("{}.csv", slug(&report.scorecard().name));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

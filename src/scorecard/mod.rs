@@ -9,6 +9,7 @@ pub mod repo;
 pub mod report;
 pub mod rules;
 pub mod service;
+pub mod snapshot;
 pub mod token;
 pub mod views;
 

@@ -62,23 +62,14 @@ impl Money {
 
     /// The amount for people: `USD 12,500.50`, grouped by thousands.
     pub fn display(self, currency: Currency) -> String {
-        let plain = self.to_decimal(currency);
-        let (sign, rest) = plain
-            .strip_prefix('-')
-            .map_or(("", plain.as_str()), |r| ("-", r));
-        let (whole, frac) = rest
-            .split_once('.')
-            .map_or((rest, None), |(w, f)| (w, Some(f)));
-        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-        for (i, ch) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(ch);
-        }
-        match frac {
-            Some(f) => format!("{sign}{} {grouped}.{f}", currency.code),
-            None => format!("{sign}{} {grouped}", currency.code),
+        self.shown(currency).to_string()
+    }
+
+    /// The amount for people, written straight into a page without an allocation.
+    pub fn shown(self, currency: Currency) -> Shown {
+        Shown {
+            money: self,
+            currency,
         }
     }
 
@@ -106,6 +97,55 @@ impl std::iter::Sum for Money {
         iter.fold(Money::ZERO, |a, b| a + b)
     }
 }
+
+/// An amount formatted for people (`USD 12,500.50`); its text is digits, commas, a point,
+/// a minus sign and a currency code, so it needs no HTML escaping.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown {
+    money: Money,
+    currency: Currency,
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.currency.minor_units;
+        let unit = 10_u64.pow(digits);
+        let abs = self.money.0.unsigned_abs();
+        let (whole, frac) = (abs / unit, abs % unit);
+        // The whole part, grouped by thousands, built right to left.
+        let mut buf = [0_u8; 32];
+        let mut at = buf.len();
+        let mut rest = whole;
+        let mut count = 0;
+        loop {
+            if count > 0 && count % 3 == 0 {
+                at -= 1;
+                buf[at] = b',';
+            }
+            at -= 1;
+            buf[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            count += 1;
+            if rest == 0 {
+                break;
+            }
+        }
+        let grouped = std::str::from_utf8(&buf[at..]).map_err(|_| fmt::Error)?;
+        let sign = if self.money.0 < 0 { "-" } else { "" };
+        if digits == 0 {
+            write!(f, "{sign}{} {grouped}", self.currency.code)
+        } else {
+            write!(
+                f,
+                "{sign}{} {grouped}.{frac:0width$}",
+                self.currency.code,
+                width = digits as usize
+            )
+        }
+    }
+}
+
+impl askama::filters::HtmlSafe for Shown {}
 
 /// An ISO 4217 currency with the number of minor units the standard defines for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

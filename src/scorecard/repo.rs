@@ -91,6 +91,19 @@ pub async fn find_by_token(
     Ok(Some((row.try_into()?, kind)))
 }
 
+/// The id of the scorecard a token opens, as edit or view link.
+pub async fn find_id_by_token(
+    db: impl SqliteExecutor<'_>,
+    token: &str,
+) -> Result<Option<i64>, AppError> {
+    Ok(
+        sqlx::query_scalar("select id from scorecards where edit_token = ?1 or view_token = ?1")
+            .bind(token)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
 pub async fn get_scorecard(
     db: impl SqliteExecutor<'_>,
     id: i64,

@@ -1,68 +1,86 @@
-//! The computed scorecard: stored workflows priced, run through the rules, sorted and
-//! totalled. The page, the JSON and the CSV export all start from a `Report`.
+//! The computed scorecard: a snapshot's workflows run through the rules and totalled, on
+//! every request. The page, the JSON and the CSV export all start from a `Report`.
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::model::{Scorecard, Tier, Verdict, Workflow};
 use super::money::{Money, Share};
-use super::rules::{self, Counts, Evaluation, Flag, SpendKind, Totals};
-use crate::catalog::Catalog;
+use super::rules::{self, Counts, Evaluation, Flags, SpendKind, Totals};
+use super::snapshot::Snapshot;
 
-pub struct Row {
-    pub workflow: Workflow,
-    pub eval: Evaluation,
+/// One workflow with what the rules make of it.
+#[derive(Clone, Copy)]
+pub struct Row<'a> {
+    pub workflow: &'a Workflow,
+    pub eval: &'a Evaluation,
 }
 
 pub struct Report {
-    pub scorecard: Scorecard,
-    /// Highest spend first, ties by name.
-    pub rows: Vec<Row>,
+    pub snapshot: Arc<Snapshot>,
+    /// The evaluation of each workflow, in the snapshot's (list) order.
+    evals: Vec<Evaluation>,
     pub totals: Totals,
 }
 
 impl Report {
-    pub fn compute(scorecard: Scorecard, workflows: Vec<Workflow>, catalog: &Catalog) -> Report {
-        let ratio = scorecard.small_ratio;
-        let mut rows: Vec<Row> = workflows
-            .into_iter()
-            .map(|workflow| {
-                let eval =
-                    rules::evaluate(&workflow.fields, catalog.pricing(&workflow.fields), ratio);
-                Row { workflow, eval }
-            })
+    pub fn compute(snapshot: Arc<Snapshot>) -> Report {
+        let ratio = snapshot.scorecard.small_ratio;
+        let evals: Vec<Evaluation> = snapshot
+            .workflows
+            .iter()
+            .zip(&snapshot.pricing)
+            .map(|(w, p)| rules::evaluate(&w.fields, *p, ratio))
             .collect();
-        rows.sort_by(|a, b| {
-            b.eval
-                .spend
-                .cmp(&a.eval.spend)
-                .then_with(|| {
-                    a.workflow
-                        .fields
-                        .name
-                        .to_lowercase()
-                        .cmp(&b.workflow.fields.name.to_lowercase())
-                })
-                .then_with(|| a.workflow.fields.name.cmp(&b.workflow.fields.name))
-        });
-        let totals = rules::totals(rows.iter().map(|r| (&r.workflow.fields, &r.eval)));
+        let totals = rules::totals(snapshot.workflows.iter().map(|w| &w.fields).zip(&evals));
         Report {
-            scorecard,
-            rows,
+            snapshot,
+            evals,
             totals,
         }
     }
 
+    pub fn scorecard(&self) -> &Scorecard {
+        &self.snapshot.scorecard
+    }
+
+    pub fn len(&self) -> usize {
+        self.evals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.evals.is_empty()
+    }
+
+    /// The row at a position in list order (highest spend first).
+    pub fn row(&self, index: usize) -> Row<'_> {
+        Row {
+            workflow: &self.snapshot.workflows[index],
+            eval: &self.evals[index],
+        }
+    }
+
+    /// Every row in list order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_>> + '_ {
+        self.snapshot
+            .workflows
+            .iter()
+            .zip(&self.evals)
+            .map(|(workflow, eval)| Row { workflow, eval })
+    }
+
     pub fn money(&self, m: Money) -> String {
-        m.to_decimal(self.scorecard.currency)
+        m.to_decimal(self.scorecard().currency)
     }
 
     pub fn to_json(&self) -> ScorecardJson<'_> {
         let t = &self.totals;
         let share = |m: Money| t.share_of_total(m).map(Share::to_decimal);
         ScorecardJson {
-            name: &self.scorecard.name,
-            currency: self.scorecard.currency.code,
-            small_to_frontier_ratio: self.scorecard.small_ratio.to_string(),
+            name: &self.scorecard().name,
+            currency: self.scorecard().currency.code,
+            small_to_frontier_ratio: self.scorecard().small_ratio.to_string(),
             total_spend: self.money(t.total_spend),
             earning: self.money(t.earning),
             earning_share: share(t.earning),
@@ -77,11 +95,11 @@ impl Report {
             overrides: t.overrides,
             score: t.score,
             level: t.level().map(|l| l.label()),
-            workflows: self.rows.iter().map(|r| self.row_json(r)).collect(),
+            workflows: self.rows().map(|r| self.row_json(r)).collect(),
         }
     }
 
-    fn row_json<'a>(&'a self, row: &'a Row) -> WorkflowJson<'a> {
+    fn row_json<'a>(&'a self, row: Row<'a>) -> WorkflowJson<'a> {
         let f = &row.workflow.fields;
         let e = &row.eval;
         let v = f.volumes.as_ref();
@@ -115,7 +133,7 @@ impl Report {
             recommended_tier: e.recommended_tier,
             gated_verdict: e.gated_verdict,
             verdict: e.verdict,
-            flags: &e.flags,
+            flags: e.flags,
             in_value_zone: e.in_value_zone,
             cost_at_recommended_tier: self.money(e.cost_at_recommended),
             earning: self.money(e.earning),
@@ -182,7 +200,7 @@ pub struct WorkflowJson<'a> {
     /// The gate's verdict before any override.
     pub gated_verdict: Verdict,
     pub verdict: Verdict,
-    pub flags: &'a [Flag],
+    pub flags: Flags,
     pub in_value_zone: bool,
     pub cost_at_recommended_tier: String,
     pub earning: String,

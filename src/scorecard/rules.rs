@@ -80,6 +80,62 @@ impl Flag {
     }
 }
 
+impl Flag {
+    /// Every flag, in the order they are shown.
+    pub const ALL: [Flag; 6] = [
+        Flag::NoOwner,
+        Flag::NoMetric,
+        Flag::NoNextStep,
+        Flag::OverTier,
+        Flag::UnderTier,
+        Flag::SensitiveOnFrontier,
+    ];
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A workflow's flags as a set: computed for every row on every load, so it allocates
+/// nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags(u8);
+
+impl Flags {
+    pub fn insert(&mut self, flag: Flag) {
+        self.0 |= flag.bit();
+    }
+
+    pub fn contains(self, flag: Flag) -> bool {
+        self.0 & flag.bit() != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The flags present, in display order.
+    pub fn iter(self) -> impl Iterator<Item = Flag> {
+        Flag::ALL.into_iter().filter(move |f| self.contains(*f))
+    }
+}
+
+impl Serialize for Flags {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<const N: usize> From<[Flag; N]> for Flags {
+    fn from(flags: [Flag; N]) -> Flags {
+        let mut set = Flags::default();
+        for f in flags {
+            set.insert(f);
+        }
+        set
+    }
+}
+
 /// Routing: the tier the answers call for, first rule that matches.
 pub fn route(answers: &Answers) -> Tier {
     if !answers.business_case {
@@ -109,7 +165,7 @@ pub fn gate(fields: &WorkflowFields) -> Verdict {
 }
 
 /// Everything computed for one workflow.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Evaluation {
     pub spend: Money,
     pub spend_kind: SpendKind,
@@ -122,7 +178,7 @@ pub struct Evaluation {
     /// The final verdict: the override when there is one.
     pub verdict: Verdict,
     pub in_value_zone: bool,
-    pub flags: Vec<Flag>,
+    pub flags: Flags,
     pub cost_at_recommended: Money,
     pub earning: Money,
     pub at_risk: Money,
@@ -144,24 +200,24 @@ pub fn evaluate(fields: &WorkflowFields, pricing: Pricing, ratio: Ratio) -> Eval
     let current = fields.current_tier;
     let over_tier = current > recommended_tier;
 
-    let mut flags = Vec::new();
+    let mut flags = Flags::default();
     if fields.owner.is_empty() {
-        flags.push(Flag::NoOwner);
+        flags.insert(Flag::NoOwner);
     }
     if fields.metric.is_empty() {
-        flags.push(Flag::NoMetric);
+        flags.insert(Flag::NoMetric);
     }
     if fields.next_step.is_empty() {
-        flags.push(Flag::NoNextStep);
+        flags.insert(Flag::NoNextStep);
     }
     if over_tier {
-        flags.push(Flag::OverTier);
+        flags.insert(Flag::OverTier);
     }
     if current < recommended_tier {
-        flags.push(Flag::UnderTier);
+        flags.insert(Flag::UnderTier);
     }
     if fields.answers.sensitive_data && current == Tier::Frontier {
-        flags.push(Flag::SensitiveOnFrontier);
+        flags.insert(Flag::SensitiveOnFrontier);
     }
 
     let spend = pricing.spend;
@@ -430,7 +486,7 @@ mod tests {
         };
         let e = evaluate(&w, Pricing::entered(Money(100)), Ratio::DEFAULT);
         assert_eq!(
-            e.flags,
+            e.flags.iter().collect::<Vec<_>>(),
             vec![
                 Flag::NoOwner,
                 Flag::NoMetric,
@@ -441,7 +497,7 @@ mod tests {
         );
         let under = funded(Tier::None, answers(true, true, true));
         let e = evaluate(&under, Pricing::entered(Money(100)), Ratio::DEFAULT);
-        assert_eq!(e.flags, vec![Flag::UnderTier]);
+        assert_eq!(e.flags, Flags::from([Flag::UnderTier]));
         let fit = funded(Tier::Small, answers(false, true, true));
         assert!(
             evaluate(&fit, Pricing::entered(Money(1)), Ratio::DEFAULT)
@@ -543,7 +599,7 @@ mod tests {
             (Tier::Frontier, Tier::Small)
         );
         assert!(e.in_value_zone);
-        assert!(e.flags.contains(&Flag::OverTier));
+        assert!(e.flags.contains(Flag::OverTier));
         assert_eq!(e.leakage, Money(900));
 
         let mut k = funded(Tier::Small, answers(false, false, true));

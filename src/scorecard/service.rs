@@ -18,13 +18,26 @@ use crate::live::LiveEvent;
 /// The bundled example company, as an import file: it goes through the same contract.
 const DEMO_CSV: &str = include_str!("demo.csv");
 
-/// Ends a change: bumps the revision, commits, and tells every open page.
-async fn finish(state: &AppState, mut tx: WriteTx, scorecard_id: i64) -> AppResult<i64> {
+/// Ends a change: bumps the revision, commits, drops the scorecard's cached state and
+/// tells every open page. Every write to a scorecard ends here.
+pub async fn finish(state: &AppState, tx: WriteTx, scorecard_id: i64) -> AppResult<i64> {
+    finish_with(state, tx, scorecard_id, |revision| LiveEvent::Changed {
+        revision,
+    })
+    .await
+}
+
+/// `finish`, publishing the event `event` makes of the new revision.
+pub async fn finish_with(
+    state: &AppState,
+    mut tx: WriteTx,
+    scorecard_id: i64,
+    event: impl FnOnce(i64) -> LiveEvent,
+) -> AppResult<i64> {
     let revision = repo::bump_revision(&mut *tx, scorecard_id).await?;
     tx.commit().await?;
-    state
-        .hub
-        .publish(scorecard_id, LiveEvent::Changed { revision });
+    state.cache.invalidate(scorecard_id, revision);
+    state.hub.publish(scorecard_id, event(revision));
     Ok(revision)
 }
 
@@ -80,10 +93,13 @@ pub async fn create_demo(state: &AppState) -> Result<Scorecard, AppError> {
     Ok(scorecard)
 }
 
-/// The scorecard computed from its stored workflows, as of now.
-pub async fn report(state: &AppState, scorecard: Scorecard) -> Result<Report, AppError> {
-    let workflows = repo::list_workflows(state.db.reader(), scorecard.id).await?;
-    Ok(Report::compute(scorecard, workflows, &state.catalog))
+/// The scorecard computed from its stored state, as of now.
+pub async fn report(state: &AppState, scorecard_id: i64) -> AppResult<Report> {
+    let snapshot = state
+        .cache
+        .snapshot(&state.db, &state.catalog, scorecard_id)
+        .await?;
+    Ok(Report::compute(snapshot))
 }
 
 pub async fn get_workflow(

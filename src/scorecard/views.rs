@@ -6,8 +6,8 @@ use askama::Template;
 use super::csv::RowError;
 use super::input::{Column, FieldErrors, RawWorkflow};
 use super::model::{Tier, Verdict};
-use super::money::Share;
-use super::report::Report;
+use super::money::{Money, Share, Shown};
+use super::report::{Report, Row};
 use super::rules::Level;
 use super::service::{SettingsErrors, SettingsForm};
 use crate::web::participant::ParticipantView;
@@ -33,30 +33,15 @@ fn field_error<'a>(errors: &'a SettingsErrors, field: &str) -> &'a str {
         .map_or("", |(_, m)| m.as_str())
 }
 
-pub struct RowView {
-    pub id: i64,
-    pub name: String,
-    pub team: String,
-    pub spend: String,
-    pub estimated: bool,
-    pub owner: String,
-    pub metric: String,
-    pub next_step: String,
-    pub current_tier: &'static str,
-    pub recommended_tier: &'static str,
-    pub tier_overridden: bool,
-    pub verdict: &'static str,
-    pub verdict_overridden: bool,
-    pub in_value_zone: bool,
-    pub flags: Vec<(&'static str, &'static str)>,
-    pub leakage: String,
-    pub has_leakage: bool,
-}
+/// Rows per page of the workflow table; totals always cover every workflow.
+pub const PAGE_SIZE: usize = 100;
 
+/// The scorecard page. Rows render straight from the report, without copying.
 #[derive(Template)]
 #[template(path = "scorecard.html")]
-pub struct ScorecardPage {
-    pub name: String,
+pub struct ScorecardPage<'a> {
+    pub report: &'a Report,
+    pub name: &'a str,
     pub revision: i64,
     pub participant: Option<ParticipantView>,
     pub base: String,
@@ -65,39 +50,52 @@ pub struct ScorecardPage {
     pub score: Option<u32>,
     pub level: &'static str,
     pub level_class: &'static str,
-    pub total: String,
-    pub earning: String,
     pub earning_share: String,
-    pub at_risk: String,
     pub at_risk_share: String,
-    pub leakage: String,
     pub leakage_share: String,
-    pub frontier_spend: String,
     pub frontier_value_zone_share: String,
-    pub projected: String,
-    pub fund: u32,
-    pub pause: u32,
-    pub kill: u32,
-    pub overrides: u32,
-    pub rows: Vec<RowView>,
+    /// Positions (in list order) of the rows on this page.
+    pub shown: Vec<usize>,
+    /// Rows matching the filter, over all pages.
+    pub matching: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub filter: String,
 }
 
-impl ScorecardPage {
+impl<'a> ScorecardPage<'a> {
     /// `participant` is shown on edit links only; its absence makes the page read-only.
+    /// `page` counts from 1; `filter` keeps rows whose name, team or owner contains it.
     pub fn new(
-        report: &Report,
+        report: &'a Report,
         base: String,
         participant: Option<ParticipantView>,
         notice: Option<String>,
-    ) -> ScorecardPage {
+        page: usize,
+        filter: &str,
+    ) -> ScorecardPage<'a> {
         let can_edit = participant.is_some();
-        let c = report.scorecard.currency;
         let t = &report.totals;
         let share = |m| t.share_of_total(m).map_or("—".to_string(), Share::percent);
         let level = t.level();
+        let needle = filter.trim().to_lowercase();
+        let matches: Vec<usize> = if needle.is_empty() {
+            (0..report.len()).collect()
+        } else {
+            report.snapshot.search(&needle).collect()
+        };
+        let pages = matches.len().div_ceil(PAGE_SIZE).max(1);
+        let page = page.clamp(1, pages);
+        let shown = matches
+            .iter()
+            .skip((page - 1) * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .copied()
+            .collect();
         ScorecardPage {
-            name: report.scorecard.name.clone(),
-            revision: report.scorecard.revision,
+            report,
+            name: &report.scorecard().name,
+            revision: report.scorecard().revision,
             participant,
             base,
             can_edit,
@@ -110,51 +108,51 @@ impl ScorecardPage {
                 Level::PortfolioManaged => "good",
                 Level::OwnedOutcomes => "top",
             }),
-            total: t.total_spend.display(c),
-            earning: t.earning.display(c),
             earning_share: share(t.earning),
-            at_risk: t.at_risk.display(c),
             at_risk_share: share(t.at_risk),
-            leakage: t.leakage.display(c),
             leakage_share: share(t.leakage),
-            frontier_spend: t.frontier_spend.display(c),
             frontier_value_zone_share: t
                 .frontier_value_zone_share()
                 .map_or("—".to_string(), Share::percent),
-            projected: t.projected_spend().display(c),
-            fund: t.counts.fund,
-            pause: t.counts.pause,
-            kill: t.counts.kill,
-            overrides: t.overrides,
-            rows: report
-                .rows
-                .iter()
-                .map(|r| {
-                    let f = &r.workflow.fields;
-                    let e = &r.eval;
-                    RowView {
-                        id: r.workflow.id,
-                        name: f.name.clone(),
-                        team: f.team.clone(),
-                        spend: e.spend.display(c),
-                        estimated: e.spend_kind == super::rules::SpendKind::Estimated,
-                        owner: f.owner.clone(),
-                        metric: f.metric.clone(),
-                        next_step: f.next_step.clone(),
-                        current_tier: f.current_tier.as_str(),
-                        recommended_tier: e.recommended_tier.as_str(),
-                        tier_overridden: f.tier_override.is_some(),
-                        verdict: e.verdict.as_str(),
-                        verdict_overridden: f.verdict_override.is_some(),
-                        in_value_zone: e.in_value_zone,
-                        flags: e.flags.iter().map(|f| (f.label(), f.class())).collect(),
-                        leakage: e.leakage.display(c),
-                        has_leakage: e.leakage.0 > 0,
-                    }
-                })
-                .collect(),
+            matching: matches.len(),
+            shown,
+            page,
+            pages,
+            filter: filter.trim().to_string(),
         }
     }
+
+    /// An amount in the scorecard's currency, for people.
+    pub fn money(&self, m: impl std::borrow::Borrow<Money>) -> Shown {
+        m.borrow().shown(self.report.scorecard().currency)
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = Row<'a>> + '_ {
+        self.shown.iter().map(|i| self.report.row(*i))
+    }
+
+    /// The query string for another page, keeping the filter.
+    pub fn page_query(&self, page: usize) -> String {
+        let mut query = format!("?page={page}");
+        if !self.filter.is_empty() {
+            query.push_str("&q=");
+            query.push_str(&urlencode(&self.filter));
+        }
+        query
+    }
+}
+
+/// Percent-encodes a query value.
+fn urlencode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// One input of the workflow form.

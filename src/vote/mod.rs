@@ -8,18 +8,14 @@ use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::history::model::FieldChange;
 use crate::history::repo::{self as history, NewChange};
-use crate::live::LiveEvent;
 use crate::scorecard::model::{Scorecard, Verdict};
 use crate::scorecard::repo as scorecards;
 use model::Tally;
 
-async fn finish(state: &AppState, mut tx: crate::db::WriteTx, scorecard_id: i64) -> AppResult<()> {
-    let revision = scorecards::bump_revision(&mut *tx, scorecard_id).await?;
-    tx.commit().await?;
-    state
-        .hub
-        .publish(scorecard_id, LiveEvent::Changed { revision });
-    Ok(())
+async fn finish(state: &AppState, tx: crate::db::WriteTx, scorecard_id: i64) -> AppResult<()> {
+    crate::scorecard::service::finish(state, tx, scorecard_id)
+        .await
+        .map(|_| ())
 }
 
 /// Opens a vote on a workflow, unless one is already open there.

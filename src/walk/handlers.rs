@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::scorecard::input::{Column, FieldErrors, RawWorkflow};
 use crate::scorecard::model::Verdict;
+use crate::scorecard::report::Report;
 use crate::scorecard::service::{self, SaveRejection};
 use crate::scorecard::views::ConflictPage;
 use crate::vote;
@@ -37,15 +38,14 @@ fn walk_url(access: &Access, id: i64) -> String {
 }
 
 /// `GET …/walk`: to where the room is, or to the top of the list.
-pub async fn start(State(state): State<AppState>, access: Access) -> AppResult<Response> {
-    let report = service::report(&state, access.scorecard.clone()).await?;
+pub async fn start(access: Access) -> AppResult<Response> {
     let at = access.scorecard.walk_workflow_id;
-    let target = report
-        .rows
+    let workflows = &access.snapshot.workflows;
+    let target = workflows
         .iter()
-        .find(|r| Some(r.workflow.id) == at)
-        .or(report.rows.first())
-        .map(|r| r.workflow.id);
+        .find(|w| Some(w.id) == at)
+        .or(workflows.first())
+        .map(|w| w.id);
     Ok(match target {
         Some(id) => Redirect::to(&walk_url(&access, id)).into_response(),
         None => Redirect::to(&access.base()).into_response(),
@@ -59,12 +59,8 @@ async fn render_walk(
     id: i64,
     errors: &FieldErrors,
 ) -> AppResult<Response> {
-    let report = service::report(state, access.scorecard.clone()).await?;
-    let index = report
-        .rows
-        .iter()
-        .position(|r| r.workflow.id == id)
-        .ok_or(AppError::NotFound)?;
+    let report = Report::compute(access.snapshot.clone());
+    let index = access.snapshot.position(id).ok_or(AppError::NotFound)?;
     let vote = match vote::repo::latest(state.db.reader(), id).await? {
         Some(v) => {
             let ballots = vote::repo::ballots(state.db.reader(), v.id).await?;
@@ -132,13 +128,9 @@ pub async fn decide(
     Path(path): Path<IdPath>,
 ) -> AppResult<Response> {
     let id = path.id()?;
-    let report = service::report(&state, access.scorecard.clone()).await?;
-    let index = report
-        .rows
-        .iter()
-        .position(|r| r.workflow.id == id)
-        .ok_or(AppError::NotFound)?;
-    let next = report.rows.get(index + 1).map_or(id, |r| r.workflow.id);
+    let workflows = &access.snapshot.workflows;
+    let index = access.snapshot.position(id).ok_or(AppError::NotFound)?;
+    let next = workflows.get(index + 1).map_or(id, |w| w.id);
     super::move_to(&state, &access.scorecard, next, Some(id)).await?;
     Ok(Redirect::to(&walk_url(&access, next)).into_response())
 }

@@ -48,14 +48,10 @@ pub async fn move_to(
         .await?
         .ok_or(AppError::NotFound)?;
     repo::set_walk_position(&mut *tx, scorecard.id, workflow_id).await?;
-    let revision = repo::bump_revision(&mut *tx, scorecard.id).await?;
-    tx.commit().await?;
-    state.hub.publish(
-        scorecard.id,
-        LiveEvent::Walk {
-            revision,
-            workflow_id,
-        },
-    );
+    crate::scorecard::service::finish_with(state, tx, scorecard.id, |revision| LiveEvent::Walk {
+        revision,
+        workflow_id,
+    })
+    .await?;
     Ok(())
 }

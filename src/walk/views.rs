@@ -134,22 +134,22 @@ impl WalkPage {
         vote: Option<VoteView>,
         errors: &FieldErrors,
     ) -> WalkPage {
-        let Row { workflow, eval } = &report.rows[index];
+        let Row { workflow, eval } = report.row(index);
         let f = &workflow.fields;
-        let c = report.scorecard.currency;
+        let c = report.scorecard().currency;
         let a = &f.answers;
         WalkPage {
-            scorecard_name: report.scorecard.name.clone(),
+            scorecard_name: report.scorecard().name.clone(),
             base,
             can_edit: participant.is_some(),
             can_vote,
             participant,
-            revision: report.scorecard.revision,
+            revision: report.scorecard().revision,
             position: index + 1,
-            total: report.rows.len(),
-            decided_count: report.rows.iter().filter(|r| r.workflow.decided).count(),
-            prev_id: index.checked_sub(1).map(|i| report.rows[i].workflow.id),
-            next_id: report.rows.get(index + 1).map(|r| r.workflow.id),
+            total: report.len(),
+            decided_count: report.rows().filter(|r| r.workflow.decided).count(),
+            prev_id: index.checked_sub(1).map(|i| report.row(i).workflow.id),
+            next_id: (index + 1 < report.len()).then(|| report.row(index + 1).workflow.id),
             id: workflow.id,
             version: workflow.version,
             decided: workflow.decided,

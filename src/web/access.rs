@@ -5,6 +5,7 @@
 //! any route that changes something refuses a view token with 403.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, MatchedPath, Path};
 use axum::http::request::Parts;
@@ -12,7 +13,8 @@ use axum::http::request::Parts;
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::scorecard::model::Scorecard;
-use crate::scorecard::repo::{self, LinkKind};
+use crate::scorecard::repo::LinkKind;
+use crate::scorecard::snapshot::Snapshot;
 use crate::scorecard::token;
 
 /// A scorecard opened by a link, and what the link may do.
@@ -20,6 +22,8 @@ use crate::scorecard::token;
 pub struct Access {
     pub scorecard: Scorecard,
     pub kind: LinkKind,
+    /// The scorecard's stored state as of this request.
+    pub snapshot: Arc<Snapshot>,
 }
 
 impl Access {
@@ -52,11 +56,17 @@ impl FromRequestParts<AppState> for Access {
         if !token::well_formed(token) {
             return Err(AppError::NotFound);
         }
-        let (scorecard, kind) = repo::find_by_token(state.db.reader(), token)
+        let (snapshot, kind) = state
+            .cache
+            .open(&state.db, &state.catalog, token)
             .await?
             .ok_or(AppError::NotFound)?;
         let kind = if view_only { LinkKind::View } else { kind };
-        Ok(Access { scorecard, kind })
+        Ok(Access {
+            scorecard: snapshot.scorecard.clone(),
+            kind,
+            snapshot,
+        })
     }
 }
 
