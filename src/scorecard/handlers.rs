@@ -9,7 +9,7 @@ use askama::Template;
 use axum::Form;
 use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -26,6 +26,7 @@ use super::views::{
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::web::access::{Access, EditAccess};
+use crate::web::conditional;
 use crate::web::participant::{Participant, ParticipantView};
 use crate::web::wants_json;
 
@@ -96,53 +97,76 @@ pub struct ShowQuery {
     q: Option<String>,
 }
 
+/// Answers `304` when the client holds this version of the page; otherwise renders it
+/// and attaches the validator.
+fn conditional(
+    access: &Access,
+    uri: &Uri,
+    headers: &HeaderMap,
+    render: impl FnOnce() -> AppResult<Response>,
+) -> AppResult<Response> {
+    let etag = conditional::etag(access, &conditional::RequestKey::of(uri, headers));
+    if let Some(response) = conditional::not_modified(headers, &etag) {
+        return Ok(response);
+    }
+    Ok(conditional::tag(render()?, etag, access.can_edit()))
+}
+
 pub async fn show(
     access: Access,
     participant: Participant,
     Query(q): Query<ShowQuery>,
+    uri: Uri,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
-    let base = access.base();
-    let can_edit = access.can_edit();
-    let report = Report::compute(access.snapshot.clone());
-    let notice = match (q.added, q.updated, q.saved) {
-        (Some(a), Some(u), _) => Some(format!("Imported: {a} added, {u} updated.")),
-        (_, _, Some(what)) if what == "deleted" => Some("Workflow deleted.".into()),
-        (_, _, Some(_)) => Some("Saved.".into()),
-        _ => None,
-    };
-    render(
-        StatusCode::OK,
-        &ScorecardPage::new(
+    conditional(&access, &uri, &headers, || {
+        let base = access.base();
+        let report = Report::compute(access.snapshot.clone());
+        let notice = match (q.added, q.updated, q.saved.as_deref()) {
+            (Some(a), Some(u), _) => Some(format!("Imported: {a} added, {u} updated.")),
+            (_, _, Some("deleted")) => Some("Workflow deleted.".into()),
+            (_, _, Some(_)) => Some("Saved.".into()),
+            _ => None,
+        };
+        let participant = access
+            .can_edit()
+            .then(|| ParticipantView::new(&participant, base.clone()));
+        let page = ScorecardPage::new(
             &report,
-            base.clone(),
-            can_edit.then(|| ParticipantView::new(&participant, base)),
+            base,
+            participant,
             notice,
             q.page.unwrap_or(1),
             q.q.as_deref().unwrap_or_default(),
-        ),
-    )
+        );
+        render(StatusCode::OK, &page)
+    })
 }
 
-pub async fn json(access: Access) -> AppResult<Response> {
-    let report = Report::compute(access.snapshot.clone());
-    Ok(Json(report.to_json()).into_response())
+pub async fn json(access: Access, uri: Uri, headers: HeaderMap) -> AppResult<Response> {
+    conditional(&access, &uri, &headers, || {
+        let report = Report::compute(access.snapshot.clone());
+        Ok(Json(report.to_json()).into_response())
+    })
 }
 
-pub async fn export(access: Access) -> AppResult<Response> {
-    let report = Report::compute(access.snapshot.clone());
-    let body = contract::export(&report).map_err(|e| AppError::corrupt(e.to_string()))?;
-    let filename = format!("{}.csv", slug(&report.scorecard().name));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+pub async fn export(access: Access, uri: Uri, headers: HeaderMap) -> AppResult<Response> {
+    conditional(&access, &uri, &headers, || {
+        let report = Report::compute(access.snapshot.clone());
+        let body = contract::export(&report).map_err(|e| AppError::corrupt(e.to_string()))?;
+        let filename = format!("{}.csv", slug(&report.scorecard().name));
+        Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            body,
+        )
+            .into_response())
+    })
 }
 
 /// A file name made of the scorecard's name: lowercase letters, digits and dashes.

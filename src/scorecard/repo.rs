@@ -13,7 +13,7 @@ use super::money::{Currency, Money, Ratio};
 use crate::error::AppError;
 
 /// Which capability a token grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LinkKind {
     Edit,
     View,

@@ -6,7 +6,6 @@ use super::input::{self, Column, Context, FieldErrors, RawWorkflow};
 use super::model::{Scorecard, Workflow, WorkflowFields};
 use super::money::{Currency, Ratio};
 use super::repo::{self, LinkKind};
-use super::report::Report;
 use super::token;
 use crate::app::AppState;
 use crate::db::WriteTx;
@@ -91,15 +90,6 @@ pub async fn create_demo(state: &AppState) -> Result<Scorecard, AppError> {
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(scorecard)
-}
-
-/// The scorecard computed from its stored state, as of now.
-pub async fn report(state: &AppState, scorecard_id: i64) -> AppResult<Report> {
-    let snapshot = state
-        .cache
-        .snapshot(&state.db, &state.catalog, scorecard_id)
-        .await?;
-    Ok(Report::compute(snapshot))
 }
 
 pub async fn get_workflow(

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod assets;
+pub mod conditional;
 pub mod health;
 pub mod layers;
 pub mod pages;

@@ -6,6 +6,7 @@ mod access;
 mod concurrency;
 mod csv_contract;
 mod live;
+mod performance;
 mod scorecards;
 mod server;
 mod startup;
