@@ -57,12 +57,15 @@ impl AppState {
 
 /// Every route of the application, with its layers.
 pub fn build_router(state: AppState) -> Router {
-    let router = Router::new()
+    let mut router = Router::new()
         .merge(crate::web::routes())
         .merge(crate::scorecard::routes())
         .merge(crate::history::handlers::routes())
         .merge(crate::live::handlers::routes())
         .merge(crate::walk::routes());
+    if state.config.bench_mirror {
+        router = router.merge(crate::web::mirror::routes());
+    }
     crate::web::layers::apply(router).with_state(state)
 }
 

@@ -57,6 +57,10 @@ pub struct Config {
     /// SQLite durability: `normal` survives a crash of the app; `full` also a power cut.
     #[arg(long, env = "SCORECARD_SQLITE_SYNCHRONOUS", value_enum, default_value_t = Synchronous::Normal)]
     pub sqlite_synchronous: Synchronous,
+
+    /// For the benchmark only: serve uploaded bytes from memory at /_bench/mirror.
+    #[arg(long, env = "SCORECARD_BENCH_MIRROR", hide = true)]
+    pub bench_mirror: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,6 +92,7 @@ impl Config {
             public_url: None,
             log_format: LogFormat::Text,
             sqlite_synchronous: Synchronous::Normal,
+            bench_mirror: false,
         }
     }
 }

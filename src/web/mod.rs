@@ -6,6 +6,7 @@ pub mod assets;
 pub mod conditional;
 pub mod health;
 pub mod layers;
+pub mod mirror;
 pub mod pages;
 pub mod participant;
 

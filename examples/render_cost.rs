@@ -1,0 +1,119 @@
+//! The work of computing and rendering a scorecard, for the instruction-count benchmark
+//! (`bench/instructions.sh` runs it under callgrind).
+//!
+//! `cargo run --release --example render_cost -- N [page|json]` builds a scorecard of N
+//! synthetic workflows in memory, then `measure` computes the report once and renders
+//! every page of the table (`page`, the default) or the JSON. Only `measure` is counted,
+//! so the instructions per workflow row are the count divided by N.
+
+use std::sync::Arc;
+
+use askama::Template;
+use scorecard::catalog::Catalog;
+use scorecard::scorecard::model::{
+    Answers, Override, Scorecard, Tier, Verdict, Workflow, WorkflowFields,
+};
+use scorecard::scorecard::money::{Currency, Money, Ratio};
+use scorecard::scorecard::report::Report;
+use scorecard::scorecard::snapshot::Snapshot;
+use scorecard::scorecard::views::{PAGE_SIZE, ScorecardPage};
+
+/// A varied, realistic workflow: every verdict, flag and tier occurs across the set.
+fn workflow(i: usize) -> Workflow {
+    let tiers = [Tier::Frontier, Tier::Small, Tier::None];
+    let mut fields = WorkflowFields::blank(tiers[i % 3]);
+    fields.name = format!("Workflow {i:05}: summarise the claims backlog");
+    fields.team = format!("Team {}", i % 17);
+    fields.description = "Drafts first replies & routes <urgent> cases".into();
+    fields.monthly_spend = Money(((i * 7919) % 5_000_000) as i64);
+    fields.owner = if i % 5 == 0 {
+        String::new()
+    } else {
+        format!("Owner {}", i % 41)
+    };
+    fields.metric = if i % 7 == 0 {
+        String::new()
+    } else {
+        "Minutes per case".into()
+    };
+    fields.next_step = if i % 4 == 0 {
+        String::new()
+    } else {
+        "Move to the small model".into()
+    };
+    fields.answers = Answers {
+        stakes: i % 2 == 0,
+        ambiguity: i % 3 == 0,
+        business_case: i % 11 != 0,
+        sensitive_data: i % 6 == 0,
+    };
+    fields.defended = i % 9 != 0;
+    if i % 13 == 0 {
+        fields.tier_override = Some(Override {
+            value: Tier::Small,
+            reason: "benchmark".into(),
+        });
+    }
+    if i % 29 == 0 {
+        fields.verdict_override = Some(Override {
+            value: Verdict::Pause,
+            reason: "benchmark".into(),
+        });
+    }
+    Workflow {
+        id: i as i64 + 1,
+        version: 1,
+        decided: false,
+        fields,
+    }
+}
+
+fn snapshot(n: usize) -> Snapshot {
+    let scorecard = Scorecard {
+        id: 1,
+        name: "Benchmark".into(),
+        currency: Currency::USD,
+        small_ratio: Ratio::DEFAULT,
+        edit_token: "e".repeat(43),
+        view_token: "v".repeat(43),
+        revision: 1,
+        walk_workflow_id: None,
+    };
+    Snapshot::new(
+        scorecard,
+        (0..n).map(workflow).collect(),
+        &Catalog::bundled(),
+    )
+}
+
+/// Computes the report and renders every page of the table; returns the bytes produced.
+#[inline(never)]
+fn measure_pages(snapshot: &Arc<Snapshot>) -> usize {
+    let report = Report::compute(snapshot.clone());
+    let pages = report.len().div_ceil(PAGE_SIZE).max(1);
+    let mut bytes = 0;
+    for page in 1..=pages {
+        let view = ScorecardPage::new(&report, "/v/x".into(), None, None, page, "");
+        bytes += view.render().map_or(0, |html| html.len());
+    }
+    bytes
+}
+
+/// Computes the report and serialises it as `scorecard.json`.
+#[inline(never)]
+fn measure_json(snapshot: &Arc<Snapshot>) -> usize {
+    let report = Report::compute(snapshot.clone());
+    serde_json::to_vec(&report.to_json()).map_or(0, |json| json.len())
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let mode = args.next().unwrap_or_else(|| "page".into());
+    let snapshot = Arc::new(snapshot(n));
+    let bytes = match mode.as_str() {
+        "json" => measure_json(&snapshot),
+        _ => measure_pages(&snapshot),
+    };
+    println!("{n} workflows, {mode}: {bytes} bytes");
+}
