@@ -26,35 +26,35 @@ fn workflow(i: usize) -> Workflow {
     fields.team = format!("Team {}", i % 17);
     fields.description = "Drafts first replies & routes <urgent> cases".into();
     fields.monthly_spend = Money(((i * 7919) % 5_000_000) as i64);
-    fields.owner = if i % 5 == 0 {
+    fields.owner = if i.is_multiple_of(5) {
         String::new()
     } else {
         format!("Owner {}", i % 41)
     };
-    fields.metric = if i % 7 == 0 {
+    fields.metric = if i.is_multiple_of(7) {
         String::new()
     } else {
         "Minutes per case".into()
     };
-    fields.next_step = if i % 4 == 0 {
+    fields.next_step = if i.is_multiple_of(4) {
         String::new()
     } else {
         "Move to the small model".into()
     };
     fields.answers = Answers {
-        stakes: i % 2 == 0,
-        ambiguity: i % 3 == 0,
-        business_case: i % 11 != 0,
-        sensitive_data: i % 6 == 0,
+        stakes: i.is_multiple_of(2),
+        ambiguity: i.is_multiple_of(3),
+        business_case: !i.is_multiple_of(11),
+        sensitive_data: i.is_multiple_of(6),
     };
-    fields.defended = i % 9 != 0;
-    if i % 13 == 0 {
+    fields.defended = !i.is_multiple_of(9);
+    if i.is_multiple_of(13) {
         fields.tier_override = Some(Override {
             value: Tier::Small,
             reason: "benchmark".into(),
         });
     }
-    if i % 29 == 0 {
+    if i.is_multiple_of(29) {
         fields.verdict_override = Some(Override {
             value: Verdict::Pause,
             reason: "benchmark".into(),

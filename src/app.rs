@@ -2,7 +2,9 @@
 
 use std::future::Future;
 use std::io::ErrorKind;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -13,6 +15,7 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::live::Hub;
 use crate::scorecard::snapshot::Cache;
+use crate::web::lookups::FailedLookups;
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
@@ -24,6 +27,10 @@ pub struct AppState {
     pub hub: Hub,
     /// Active scorecards' stored state, kept in memory between writes.
     pub cache: Arc<Cache>,
+    /// Failed share-link look-ups per client address.
+    pub lookups: Arc<FailedLookups>,
+    /// Set when shutdown begins: the readiness probe then fails so traffic moves away.
+    pub draining: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -51,6 +58,8 @@ impl AppState {
             config: Arc::new(config),
             hub: Hub::default(),
             cache: Arc::new(Cache::default()),
+            lookups: Arc::new(FailedLookups::default()),
+            draining: Arc::new(AtomicBool::new(false)),
         })
     }
 }
@@ -66,7 +75,9 @@ pub fn build_router(state: AppState) -> Router {
     if state.config.bench_mirror {
         router = router.merge(crate::web::mirror::routes());
     }
-    crate::web::layers::apply(router).with_state(state)
+    let config = state.config.clone();
+    crate::web::metrics::handle();
+    crate::web::layers::apply(router, &config).with_state(state)
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
@@ -75,9 +86,13 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds the rate limit on failed link look-ups.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Binds the configured address, with a message that says what to change when it cannot.
@@ -111,9 +126,12 @@ pub async fn run(config: Config) -> Result<(), String> {
     tracing::info!(%addr, database = %redact_url(&config.database_url()), "scorecard listening on http://{addr}");
     let db = state.db.clone();
     let hub = state.hub.clone();
-    // Open event streams end as soon as shutdown begins, so they do not hold it up.
+    let draining = state.draining.clone();
+    // Readiness fails and open event streams end as soon as shutdown begins, so neither
+    // holds it up.
     let shutdown = async move {
         shutdown_signal().await;
+        draining.store(true, Ordering::SeqCst);
         hub.close();
     };
     let result = serve(listener, build_router(state), shutdown).await;

@@ -29,6 +29,17 @@ pub enum Command {
     /// Ask a running server whether it is alive: exits 0 if /healthz answers 200. For
     /// container health checks, with no curl needed.
     Healthcheck,
+    /// Write a consistent, integrity-checked copy of the database to FILE, while the
+    /// server runs.
+    Backup {
+        /// The new backup file; it must not exist yet.
+        file: PathBuf,
+    },
+    /// Replace the database with the backup in FILE (stop the server first).
+    Restore {
+        /// A backup made by `scorecard backup`.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Parser)]

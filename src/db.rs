@@ -7,6 +7,7 @@
 //! goes through one connection, in transactions begun `IMMEDIATE`, and queue in the pool
 //! instead; reads run in parallel on their own pool thanks to WAL.
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -65,6 +66,16 @@ impl Database {
         self.write.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// Writes a consistent copy of the live database to `path` (which must not exist),
+    /// without stopping writers: SQLite's `VACUUM INTO` reads one snapshot.
+    pub async fn backup_to(&self, path: &Path) -> Result<(), sqlx::Error> {
+        sqlx::query("vacuum into ?")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.write)
+            .await
+            .map(|_| ())
+    }
+
     /// Checks that the database answers: used by the readiness probe.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("select 1")
@@ -77,6 +88,26 @@ impl Database {
         self.write.close().await;
         self.read.close().await;
     }
+}
+
+/// The file behind a SQLite URL, or `None` for an in-memory database.
+pub fn file_of(url: &str) -> Result<Option<PathBuf>, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(url)?;
+    let file = options.get_filename();
+    Ok((!file.as_os_str().is_empty() && file != Path::new(":memory:")).then(|| file.to_path_buf()))
+}
+
+/// Runs SQLite's full integrity check on the database file at `path`, read-only. Returns
+/// `Ok(None)` when it is sound, or what is wrong.
+pub async fn integrity_of(path: &Path) -> Result<Option<String>, sqlx::Error> {
+    use sqlx::Connection;
+    let options = SqliteConnectOptions::new().filename(path).read_only(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+    let rows: Vec<String> = sqlx::query_scalar("pragma integrity_check")
+        .fetch_all(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok((rows != ["ok"]).then(|| rows.join("; ")))
 }
 
 /// SQLite's `synchronous` setting: `normal` is safe in WAL mode against application

@@ -24,6 +24,14 @@ pub enum AppError {
     BadRequest(String),
     #[error("the upload is too large: {0}")]
     TooLarge(String),
+    /// A state-changing request sent from another site.
+    #[error("cross-site request refused")]
+    CrossSite,
+    #[error("the request took too long")]
+    Timeout,
+    /// Too many failed link look-ups from one address.
+    #[error("too many unknown links from this address")]
+    TooManyLookups,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
@@ -46,6 +54,9 @@ impl AppError {
             AppError::ReadOnly => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::TooManyLookups => StatusCode::TOO_MANY_REQUESTS,
             AppError::Database(_)
             | AppError::Migrate(_)
             | AppError::Template(_)
@@ -67,6 +78,17 @@ impl AppError {
                     .into()
             }
             AppError::BadRequest(m) | AppError::TooLarge(m) => m.clone(),
+            AppError::CrossSite => "This change was sent from another website, so it was refused. \
+                 Open the scorecard's link directly in your browser and make the change there."
+                .into(),
+            AppError::Timeout => {
+                "The server took too long to answer and nothing was changed. Try again.".into()
+            }
+            AppError::TooManyLookups => {
+                "Too many unknown links were tried from your network. Wait a \
+                 minute, then check the link you were given."
+                    .into()
+            }
             _ => "Something went wrong on our side and nothing was changed. Try again; if it \
                   keeps happening, tell whoever runs this server."
                 .into(),

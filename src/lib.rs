@@ -13,6 +13,8 @@ pub mod error;
 pub mod history;
 /// Live updates to open pages over server-sent events.
 pub mod live;
+/// Operations commands: backup and restore.
+pub mod ops;
 /// The scorecard domain: model, rules, storage, CSV, pages.
 pub mod scorecard;
 /// Logging set-up.

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use scorecard::config::{Cli, Command};
 
+/// Prints what a command did, or passes its error on.
+fn report(result: Result<String, String>) -> Result<(), String> {
+    result.map(|done| println!("scorecard: {done}"))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -14,6 +19,8 @@ async fn main() -> ExitCode {
             scorecard::app::run(cli.config).await
         }
         Command::Healthcheck => scorecard::app::healthcheck(&cli.config).await,
+        Command::Backup { file } => report(scorecard::ops::backup(&cli.config, &file).await),
+        Command::Restore { file } => report(scorecard::ops::restore(&cli.config, &file).await),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -197,14 +197,10 @@ pub async fn import(
     let json = wants_json(&headers);
     let mut file = None;
     loop {
-        let field = multipart.next_field().await.map_err(|e| {
-            AppError::BadRequest(format!("the upload could not be read: {}", e.body_text()))
-        })?;
+        let field = multipart.next_field().await.map_err(upload_error)?;
         let Some(field) = field else { break };
         if field.name() == Some("file") {
-            let bytes = field.bytes().await.map_err(|e| {
-                AppError::BadRequest(format!("the upload could not be read: {}", e.body_text()))
-            })?;
+            let bytes = field.bytes().await.map_err(upload_error)?;
             file = Some(bytes);
         }
     }
@@ -234,6 +230,18 @@ pub async fn import(
                 errors,
             },
         ),
+    }
+}
+
+/// A multipart upload that broke off or ran over the size limit.
+fn upload_error(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge(format!(
+            "The file is larger than {} MB: split it into smaller files and import each.",
+            crate::web::layers::IMPORT_LIMIT / (1024 * 1024)
+        ))
+    } else {
+        AppError::BadRequest(format!("the upload could not be read: {}", e.body_text()))
     }
 }
 

@@ -14,6 +14,7 @@ pub mod token;
 pub mod views;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::app::AppState;
@@ -32,7 +33,11 @@ pub fn routes() -> Router<AppState> {
             .route(&at(""), get(handlers::show))
             .route(&at("/scorecard.json"), get(handlers::json))
             .route(&at("/export.csv"), get(handlers::export))
-            .route(&at("/import"), post(handlers::import))
+            .route(
+                &at("/import"),
+                post(handlers::import)
+                    .layer(DefaultBodyLimit::max(crate::web::layers::IMPORT_LIMIT)),
+            )
             .route(&at("/workflows"), post(handlers::create_workflow))
             .route(&at("/workflows/new"), get(handlers::new_workflow))
             .route(&at("/workflows/{id}"), post(handlers::update_workflow))

@@ -199,6 +199,10 @@ pub struct Scorecard {
     pub walk_workflow_id: Option<i64>,
 }
 
+/// The most workflows one scorecard holds: far beyond any workshop, and a bound on what
+/// one scorecard can make the server keep in memory.
+pub const MAX_WORKFLOWS: usize = 20_000;
+
 /// The maximum length of a workflow or scorecard name, in characters.
 pub const NAME_MAX_CHARS: usize = 200;
 

@@ -3,7 +3,7 @@
 
 use super::csv::{self as contract, Change, RowError};
 use super::input::{self, Column, Context, FieldErrors, RawWorkflow};
-use super::model::{Scorecard, Workflow, WorkflowFields};
+use super::model::{MAX_WORKFLOWS, Scorecard, Workflow, WorkflowFields};
 use super::money::{Currency, Ratio};
 use super::repo::{self, LinkKind};
 use super::token;
@@ -16,6 +16,13 @@ use crate::live::LiveEvent;
 
 /// The bundled example company, as an import file: it goes through the same contract.
 const DEMO_CSV: &str = include_str!("demo.csv");
+
+/// What a full scorecard says.
+fn full_message() -> String {
+    format!(
+        "a scorecard holds at most {MAX_WORKFLOWS} workflows: delete some, or start another scorecard"
+    )
+}
 
 /// Ends a change: bumps the revision, commits, drops the scorecard's cached state and
 /// tells every open page. Every write to a scorecard ends here.
@@ -144,6 +151,13 @@ pub async fn save_workflow(
         Ok(fields) => fields,
         Err(errors) => return Ok(Err(SaveRejection::Invalid(errors))),
     };
+    if base.is_none()
+        && repo::count_workflows(&mut *tx, scorecard.id).await? >= MAX_WORKFLOWS as i64
+    {
+        let mut errors = FieldErrors::default();
+        errors.add(Column::Name, full_message());
+        return Ok(Err(SaveRejection::Invalid(errors)));
+    }
     if let Some(other) = repo::find_workflow_by_name(&mut *tx, scorecard.id, &fields.name).await?
         && Some(other) != id
     {
@@ -235,6 +249,9 @@ pub async fn restore_workflow(
         .as_deref()
         .and_then(from_snapshot)
         .ok_or_else(|| AppError::corrupt("a deletion without a snapshot"))?;
+    if repo::count_workflows(&mut *tx, scorecard.id).await? >= MAX_WORKFLOWS as i64 {
+        return Ok(Err(RestoreRejection::Invalid(full_message())));
+    }
     if repo::find_workflow_by_name(&mut *tx, scorecard.id, &change.workflow_name)
         .await?
         .is_some()
@@ -296,6 +313,21 @@ pub async fn import_csv(
         Ok(changes) => changes,
         Err(errors) => return Ok(Err(errors)),
     };
+    let added = changes
+        .iter()
+        .filter(|c| matches!(c, Change::Add(_)))
+        .count();
+    if existing.len() + added > MAX_WORKFLOWS {
+        return Ok(Err(vec![RowError {
+            line: 1,
+            column: None,
+            message: format!(
+                "this file adds {added} workflows to the {} there are: {}",
+                existing.len(),
+                full_message()
+            ),
+        }]));
+    }
     let mut summary = ImportSummary::default();
     let c = scorecard.currency;
     for change in &changes {

@@ -159,6 +159,11 @@ impl Cache {
         Ok(Some((snapshot, kind)))
     }
 
+    /// Whether a token is known to open a scorecard right now.
+    pub fn knows(&self, token: &str) -> bool {
+        self.lock().tokens.contains_key(token)
+    }
+
     /// The scorecard's snapshot, from memory or loaded in one read transaction.
     pub async fn snapshot(
         &self,

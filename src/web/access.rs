@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, MatchedPath, Path};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Path};
 use axum::http::request::Parts;
 
 use crate::app::AppState;
@@ -56,11 +58,24 @@ impl FromRequestParts<AppState> for Access {
         if !token::well_formed(token) {
             return Err(AppError::NotFound);
         }
-        let (snapshot, kind) = state
-            .cache
-            .open(&state.db, &state.catalog, token)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        // Behind the rate limit only links nobody is using are checked.
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        if let Some(ip) = client
+            && state.lookups.blocked(ip)
+            && !state.cache.knows(token)
+        {
+            return Err(AppError::TooManyLookups);
+        }
+        let Some((snapshot, kind)) = state.cache.open(&state.db, &state.catalog, token).await?
+        else {
+            if let Some(ip) = client {
+                state.lookups.record_failure(ip);
+            }
+            return Err(AppError::NotFound);
+        };
         let kind = if view_only { LinkKind::View } else { kind };
         Ok(Access {
             scorecard: snapshot.scorecard.clone(),

@@ -10,8 +10,11 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers: the instance can take traffic.
+/// The database answers and the server is not shutting down: it can take traffic.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "draining");
+    }
     match state.db.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {

@@ -13,21 +13,64 @@ use tower_http::request_id::{
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use tower_http::csrf::CsrfLayer;
+use tower_http::timeout::TimeoutLayer;
+
 use crate::app::AppState;
-use crate::error::ErrorReport;
+use crate::config::Config;
+use crate::error::{AppError, ErrorReport};
+
+/// Extractor rejections are plain text; our own pages are HTML.
+fn is_plain_text(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"))
+}
 
 /// Scripts and styles come only from our own `/static`: no inline code, no CDN.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
-pub fn apply(router: Router<AppState>) -> Router<AppState> {
+/// The largest form post: far above any real form, far below what could hurt.
+pub const FORM_LIMIT: usize = 64 * 1024;
+
+/// The largest CSV upload.
+pub const IMPORT_LIMIT: usize = 5 * 1024 * 1024;
+
+/// How long a request may take to produce its response head. Event streams answer at
+/// once and then stream, so the limit never cuts them.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn apply(router: Router<AppState>, config: &Config) -> Router<AppState> {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
+    let mut csrf = CsrfLayer::new();
+    if let Some(origin) = config.public_base() {
+        // Behind a proxy that rewrites Host, the public origin is still trusted.
+        csrf = match csrf.clone().add_trusted_origin(origin) {
+            Ok(with) => with,
+            Err(_) => csrf,
+        };
+    }
     router
         // Event streams are left uncompressed by the default predicate, so they flow.
         .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(middleware::from_fn(private_pages))
+        .layer(csrf.with_rejection_response(cross_site_refusal))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(middleware::from_fn(log_errors))
+        .layer(middleware::from_fn(crate::web::metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -35,10 +78,33 @@ pub fn apply(router: Router<AppState>) -> Router<AppState> {
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        // Scorecards are private to their link holders: no search engine lists them.
+        .layer(header(
+            HeaderName::from_static("x-robots-tag"),
+            "noindex, nofollow",
+        ))
         .layer(header(
             header::CONTENT_SECURITY_POLICY,
             CONTENT_SECURITY_POLICY,
         ))
+}
+
+/// Pages under an edit link are never stored by browsers or proxies: the link in them is a
+/// credential. (View pages set their own revalidation policy.)
+async fn private_pages(req: Request, next: Next) -> Response {
+    let edit = req.uri().path().starts_with("/s/");
+    let mut response = next.run(req).await;
+    if edit && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// A state-changing request from another site: refused with a page that says why.
+fn cross_site_refusal(_: tower_http::csrf::ProtectionError) -> Response {
+    AppError::CrossSite.into_response()
 }
 
 /// The request's span names the matched route (`/s/{token}`), never the URI, so share
@@ -61,10 +127,35 @@ fn request_span(req: &Request) -> tracing::Span {
 async fn log_errors(req: Request, next: Next) -> Response {
     let json = crate::web::wants_json(req.headers()) || req.uri().path().ends_with(".json");
     let mut response = next.run(req).await;
-    let Some(report) = response.extensions_mut().remove::<ErrorReport>() else {
+    let mut report = response.extensions_mut().remove::<ErrorReport>();
+    let status = response.status();
+    if report.is_none() {
+        // Rejections by extractors and layers come as bare text: give them our page.
+        let refusal = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => Some(AppError::TooLarge(format!(
+                "Imports take files up to {} MB and forms up to {} KB. Split the file, or shorten the text, and send it again.",
+                IMPORT_LIMIT / (1024 * 1024),
+                FORM_LIMIT / 1024
+            ))),
+            StatusCode::REQUEST_TIMEOUT => Some(AppError::Timeout),
+            StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
+                if is_plain_text(&response) =>
+            {
+                Some(AppError::BadRequest(
+                    "The request could not be read: send the form from the page, or check the upload.".into(),
+                ))
+            }
+            _ => None,
+        };
+        if let Some(error) = refusal {
+            let mut replaced = error.into_response();
+            report = replaced.extensions_mut().remove::<ErrorReport>();
+            response = replaced;
+        }
+    }
+    let Some(report) = report else {
         return response;
     };
-    let status = response.status();
     if status.is_server_error() {
         tracing::error!(status = status.as_u16(), error = %report.detail, "request failed");
     } else {

@@ -6,6 +6,8 @@ pub mod assets;
 pub mod conditional;
 pub mod health;
 pub mod layers;
+pub mod lookups;
+pub mod metrics;
 pub mod mirror;
 pub mod pages;
 pub mod participant;
@@ -20,6 +22,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
         .route("/static/{file}", get(assets::asset))
         .route("/participant", axum::routing::post(participant::set_name))
         .fallback(pages::not_found)

@@ -8,6 +8,7 @@ mod csv_contract;
 mod live;
 mod performance;
 mod scorecards;
+mod security;
 mod server;
 mod startup;
 mod workflows;

@@ -1,0 +1,232 @@
+//! Safe on a network: cross-site requests, headers, limits, rate limits, probes, metrics.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+use crate::helpers::{TestApp, TestServer, assert_redirect_to};
+
+fn form_post(path: &str) -> axum::http::request::Builder {
+    Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+}
+
+#[tokio::test]
+async fn cross_site_state_changing_requests_are_refused_and_same_site_ones_pass() {
+    let app = TestApp::spawn().await;
+    let edit = app.create_scorecard("Guarded", "USD").await;
+    let body = "name=Sneaky&current_tier=small";
+    let path = format!("{edit}/workflows");
+    let cross_site = app
+        .send(
+            form_post(&path)
+                .header("sec-fetch-site", "cross-site")
+                .header(header::HOST, "scorecard.example")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    cross_site.assert_status(StatusCode::FORBIDDEN);
+    assert!(cross_site.body.contains("sent from another website"));
+    let foreign_origin = app
+        .send(
+            form_post(&path)
+                .header(header::ORIGIN, "https://evil.example")
+                .header(header::HOST, "scorecard.example")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    foreign_origin.assert_status(StatusCode::FORBIDDEN);
+    let json = app.get_json(&format!("{edit}/scorecard.json")).await;
+    assert_eq!(
+        json["workflows"].as_array().unwrap().len(),
+        0,
+        "nothing was written"
+    );
+
+    let same_site = app
+        .send(
+            form_post(&path)
+                .header("sec-fetch-site", "same-origin")
+                .header(header::ORIGIN, "http://scorecard.example")
+                .header(header::HOST, "scorecard.example")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_redirect_to(&same_site, &edit);
+    // Reading across sites stays possible: a view link can be opened from a mail client.
+    let read = app
+        .send(
+            Request::get(&edit)
+                .header("sec-fetch-site", "cross-site")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    read.assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn scorecard_pages_are_not_indexed_and_edit_pages_are_never_stored() {
+    let app = TestApp::spawn().await;
+    let edit = app.create_scorecard("Headers", "USD").await;
+    let view = app.view_link(&edit).await;
+    for path in [
+        edit.clone(),
+        format!("{edit}/settings"),
+        format!("{edit}/workflows/new"),
+        format!("{edit}/history"),
+    ] {
+        let page = app.get(&path).await;
+        assert_eq!(page.headers[header::CACHE_CONTROL], "no-store", "{path}");
+        assert_eq!(page.headers["x-robots-tag"], "noindex, nofollow", "{path}");
+        let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}"
+        );
+        assert!(
+            !page.body.contains("<script>") && !page.body.contains(" style=\""),
+            "{path}: inline code"
+        );
+    }
+    assert_eq!(
+        app.get(&view).await.headers["x-robots-tag"],
+        "noindex, nofollow"
+    );
+}
+
+#[tokio::test]
+async fn oversized_forms_and_uploads_get_413_with_a_clear_page_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let edit = app.create_scorecard("Limits", "USD").await;
+    let huge = "x".repeat(70 * 1024);
+    let response = app
+        .add_workflow(&edit, &[("description", huge.as_str())])
+        .await;
+    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        response.body.contains("forms up to 64 KB"),
+        "{}",
+        response.body
+    );
+
+    let mut csv = String::from("name,current_tier,description\n");
+    let filler = "y".repeat(1000);
+    for i in 0..5300 {
+        csv.push_str(&format!("W{i},small,{filler}\n"));
+    }
+    let response = app.post_csv(&format!("{edit}/import"), &csv, false).await;
+    response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(response.body.contains("5 MB"), "{}", response.body);
+    let json = app.get_json(&format!("{edit}/scorecard.json")).await;
+    assert_eq!(json["workflows"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_scorecard_holds_at_most_20000_workflows() {
+    let app = TestApp::spawn().await;
+    let edit = app.create_scorecard("Capped", "USD").await;
+    let mut csv = String::from("name,current_tier\n");
+    for i in 0..20_001 {
+        csv.push_str(&format!("W{i},small\n"));
+    }
+    let response = app.post_csv(&format!("{edit}/import"), &csv, true).await;
+    response.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let message = response.json()["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("at most 20000 workflows"), "{message}");
+    let json = app.get_json(&format!("{edit}/scorecard.json")).await;
+    assert_eq!(json["workflows"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn repeated_unknown_links_from_one_address_are_held_back_while_known_links_work() {
+    let server = TestServer::spawn().await;
+    let client = TestServer::client();
+    let base = &server.base;
+    let edit = client
+        .post(format!("{base}/scorecards"))
+        .form(&[("name", "Rate"), ("currency", "USD")])
+        .send()
+        .await
+        .unwrap()
+        .headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        client
+            .get(format!("{base}{edit}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let guess = format!("/s/{:0>43}", i);
+        statuses.push(
+            client
+                .get(format!("{base}{guess}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 404), "{statuses:?}");
+    assert!(statuses[30..].iter().all(|s| *s == 429), "{statuses:?}");
+    // The room's own link keeps working, edits included.
+    assert_eq!(
+        client
+            .get(format!("{base}{edit}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let added = client
+        .post(format!("{base}{edit}/workflows"))
+        .form(&[("name", "Still fine"), ("current_tier", "small")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 303);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn readiness_fails_while_draining_and_metrics_name_routes_not_tokens() {
+    let app = TestApp::spawn().await;
+    let edit = app.create_scorecard("Ops", "USD").await;
+    app.get(&edit).await.assert_status(StatusCode::OK);
+    let metrics = app.get("/metrics").await;
+    metrics.assert_status(StatusCode::OK);
+    assert!(metrics.body.contains("http_requests_total"));
+    assert!(
+        metrics.body.contains("route=\"/s/{token}\""),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        !metrics.body.contains(&edit[3..]),
+        "a token reached the metrics"
+    );
+
+    app.get("/readyz").await.assert_status(StatusCode::OK);
+    app.state
+        .draining
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    app.get("/readyz")
+        .await
+        .assert_status(StatusCode::SERVICE_UNAVAILABLE);
+    app.get("/healthz").await.assert_status(StatusCode::OK);
+}
