@@ -7,6 +7,7 @@ mod concurrency;
 mod csv_contract;
 mod live;
 mod performance;
+mod properties;
 mod scorecards;
 mod security;
 mod server;
