@@ -31,11 +31,14 @@ pub struct AppState {
     pub lookups: Arc<FailedLookups>,
     /// Set when shutdown begins: the readiness probe then fails so traffic moves away.
     pub draining: Arc<AtomicBool>,
+    /// The instance lock: the argon2 hash creating a scorecard asks for, if any.
+    pub admin: Option<Arc<str>>,
 }
 
 impl AppState {
     /// Opens the database named by the settings (creating it and applying migrations).
     pub async fn open(config: Config) -> Result<AppState, String> {
+        let admin = crate::web::admin::load(&config)?.map(Arc::from);
         if config.database_url.is_none() {
             std::fs::create_dir_all(&config.data_dir).map_err(|e| {
                 format!(
@@ -60,6 +63,7 @@ impl AppState {
             cache: Arc::new(Cache::default()),
             lookups: Arc::new(FailedLookups::default()),
             draining: Arc::new(AtomicBool::new(false)),
+            admin,
         })
     }
 }
@@ -124,6 +128,11 @@ pub async fn run(config: Config) -> Result<(), String> {
     let listener = bind(&config).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, database = %redact_url(&config.database_url()), "scorecard listening on http://{addr}");
+    if state.admin.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            "anyone who can reach {addr} can create scorecards: set an admin password (SCORECARD_ADMIN_PASSWORD_HASH) for installs open to the internet"
+        );
+    }
     let db = state.db.clone();
     let hub = state.hub.clone();
     let draining = state.draining.clone();

@@ -35,6 +35,9 @@ pub enum Command {
         /// The new backup file; it must not exist yet.
         file: PathBuf,
     },
+    /// Read a password from standard input and print its argon2 hash, for
+    /// SCORECARD_ADMIN_PASSWORD_HASH.
+    HashPassword,
     /// Replace the database with the backup in FILE (stop the server first).
     Restore {
         /// A backup made by `scorecard backup`.
@@ -68,6 +71,15 @@ pub struct Config {
     /// SQLite durability: `normal` survives a crash of the app; `full` also a power cut.
     #[arg(long, env = "SCORECARD_SQLITE_SYNCHRONOUS", value_enum, default_value_t = Synchronous::Normal)]
     pub sqlite_synchronous: Synchronous,
+
+    /// An argon2 hash (from `scorecard hash-password`) of the admin password that creating
+    /// a scorecard then requires. Off when unset: anyone who reaches the server can create.
+    #[arg(long, env = "SCORECARD_ADMIN_PASSWORD_HASH")]
+    pub admin_password_hash: Option<String>,
+
+    /// A file holding the admin password (or its hash), such as a container secret.
+    #[arg(long, env = "SCORECARD_ADMIN_PASSWORD_FILE")]
+    pub admin_password_file: Option<PathBuf>,
 
     /// For the benchmark only: serve uploaded bytes from memory at /_bench/mirror.
     #[arg(long, env = "SCORECARD_BENCH_MIRROR", hide = true)]
@@ -104,6 +116,8 @@ impl Config {
             log_format: LogFormat::Text,
             sqlite_synchronous: Synchronous::Normal,
             bench_mirror: false,
+            admin_password_hash: None,
+            admin_password_file: None,
         }
     }
 }

@@ -10,6 +10,23 @@ fn report(result: Result<String, String>) -> Result<(), String> {
     result.map(|done| println!("scorecard: {done}"))
 }
 
+/// Reads one line from standard input and prints its argon2 hash.
+fn hash_password() -> Result<(), String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        return Err(
+            "give the password on standard input, such as: scorecard hash-password < password.txt"
+                .into(),
+        );
+    }
+    println!("{}", scorecard::web::admin::hash(password)?);
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -21,6 +38,7 @@ async fn main() -> ExitCode {
         Command::Healthcheck => scorecard::app::healthcheck(&cli.config).await,
         Command::Backup { file } => report(scorecard::ops::backup(&cli.config, &file).await),
         Command::Restore { file } => report(scorecard::ops::restore(&cli.config, &file).await),
+        Command::HashPassword => hash_password(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -27,6 +27,7 @@ use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::web::access::{Access, EditAccess};
 use crate::web::conditional;
+use crate::web::lookups::ClientAddr;
 use crate::web::participant::{Participant, ParticipantView};
 use crate::web::wants_json;
 
@@ -38,13 +39,14 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-pub async fn landing() -> AppResult<Response> {
+pub async fn landing(State(state): State<AppState>) -> AppResult<Response> {
     render(
         StatusCode::OK,
         &LandingPage {
             name: String::new(),
             currency: "USD".into(),
             errors: Vec::new(),
+            locked: state.admin.is_some(),
         },
     )
 }
@@ -55,10 +57,44 @@ pub struct CreateForm {
     name: String,
     #[serde(default)]
     currency: String,
+    /// Asked for only when the instance is locked.
+    #[serde(default)]
+    admin_password: String,
+}
+
+/// Checks the instance lock, if there is one. Wrong passwords count against the client
+/// address like unknown links do.
+async fn unlock(
+    state: &AppState,
+    client: ClientAddr,
+    password: &str,
+) -> AppResult<Result<(), String>> {
+    let Some(hash) = state.admin.clone() else {
+        return Ok(Ok(()));
+    };
+    if let Some(ip) = client.0
+        && state.lookups.blocked(ip)
+    {
+        return Err(AppError::TooManyLookups);
+    }
+    let password = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || crate::web::admin::verify(&hash, &password))
+        .await
+        .unwrap_or(false);
+    if ok {
+        return Ok(Ok(()));
+    }
+    if let Some(ip) = client.0 {
+        state.lookups.record_failure(ip);
+    }
+    Ok(Err(
+        "this server asks for its admin password to start a scorecard: ask whoever runs it".into(),
+    ))
 }
 
 pub async fn create(
     State(state): State<AppState>,
+    client: ClientAddr,
     Form(form): Form<CreateForm>,
 ) -> AppResult<Response> {
     let mut errors = Vec::new();
@@ -69,19 +105,49 @@ pub async fn create(
         form.currency.as_str()
     };
     let currency = Currency::parse(code).map_err(|m| errors.push(("currency", m)));
-    let (Ok(name), Ok(currency)) = (name, currency) else {
+    let unlocked = unlock(&state, client, &form.admin_password).await?;
+    let locked_out = unlocked.is_err();
+    if let Err(m) = unlocked {
+        errors.push(("admin_password", m));
+    }
+    let (Ok(name), Ok(currency), false) = (name, currency, locked_out) else {
         let page = LandingPage {
             name: form.name,
             currency: form.currency,
             errors,
+            locked: state.admin.is_some(),
         };
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        let status = if locked_out {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return render(status, &page);
     };
     let scorecard = service::create_scorecard(&state, &name, currency).await?;
     Ok(see_other(&format!("/s/{}", scorecard.edit_token)))
 }
 
-pub async fn demo(State(state): State<AppState>) -> AppResult<Response> {
+#[derive(Deserialize)]
+pub struct DemoForm {
+    #[serde(default)]
+    admin_password: String,
+}
+
+pub async fn demo(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    Form(form): Form<DemoForm>,
+) -> AppResult<Response> {
+    if let Err(m) = unlock(&state, client, &form.admin_password).await? {
+        let page = LandingPage {
+            name: String::new(),
+            currency: "USD".into(),
+            errors: vec![("demo_password", m)],
+            locked: true,
+        };
+        return render(StatusCode::FORBIDDEN, &page);
+    }
     let scorecard = service::create_demo(&state).await?;
     Ok(see_other(&format!("/s/{}", scorecard.edit_token)))
 }

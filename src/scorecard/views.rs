@@ -18,6 +18,8 @@ pub struct LandingPage {
     pub name: String,
     pub currency: String,
     pub errors: SettingsErrors,
+    /// The instance asks for its admin password to create scorecards.
+    pub locked: bool,
 }
 
 impl LandingPage {

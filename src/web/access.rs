@@ -7,9 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Path};
+use axum::extract::{FromRequestParts, MatchedPath, Path};
 use axum::http::request::Parts;
 
 use crate::app::AppState;
@@ -18,6 +16,7 @@ use crate::scorecard::model::Scorecard;
 use crate::scorecard::repo::LinkKind;
 use crate::scorecard::snapshot::Snapshot;
 use crate::scorecard::token;
+use crate::web::lookups::ClientAddr;
 
 /// A scorecard opened by a link, and what the link may do.
 #[derive(Debug, Clone)]
@@ -59,10 +58,9 @@ impl FromRequestParts<AppState> for Access {
             return Err(AppError::NotFound);
         }
         // Behind the rate limit only links nobody is using are checked.
-        let client = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
+        let ClientAddr(client) = ClientAddr::from_request_parts(parts, state)
+            .await
+            .unwrap_or(ClientAddr(None));
         if let Some(ip) = client
             && state.lookups.blocked(ip)
             && !state.cache.knows(token)

@@ -16,6 +16,26 @@ const WINDOW: Duration = Duration::from_secs(60);
 /// Addresses tracked at most; the table is cleared of old windows when it fills.
 const TRACKED: usize = 10_000;
 
+/// The client's address, when the server knows it (a real socket; not in router tests).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 #[derive(Default)]
 pub struct FailedLookups {
     windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,

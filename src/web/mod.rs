@@ -2,6 +2,7 @@
 //! assets and the pages every domain shares.
 
 pub mod access;
+pub mod admin;
 pub mod assets;
 pub mod conditional;
 pub mod health;

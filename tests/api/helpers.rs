@@ -63,11 +63,16 @@ pub fn assert_redirect_to(response: &TestResponse, prefix: &str) {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// A test application with settings changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temporary folder");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let state = AppState::open(Config::for_database(url))
-            .await
-            .expect("database opens");
+        let mut config = Config::for_database(url);
+        configure(&mut config);
+        let state = AppState::open(config).await.expect("database opens");
         TestApp {
             router: build_router(state.clone()),
             state,

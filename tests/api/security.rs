@@ -230,3 +230,67 @@ async fn readiness_fails_while_draining_and_metrics_name_routes_not_tokens() {
         .assert_status(StatusCode::SERVICE_UNAVAILABLE);
     app.get("/healthz").await.assert_status(StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_locked_instance_asks_for_its_admin_password_to_create_scorecards() {
+    let hash = scorecard::web::admin::hash("open sesame").unwrap();
+    let app = TestApp::spawn_with(|c| c.admin_password_hash = Some(hash)).await;
+    let landing = app.get("/").await;
+    assert!(landing.body.contains("name=\"admin_password\""));
+
+    for password in ["", "wrong"] {
+        let refused = app
+            .post_form(
+                "/scorecards",
+                &[
+                    ("name", "Mine"),
+                    ("currency", "USD"),
+                    ("admin_password", password),
+                ],
+            )
+            .await;
+        refused.assert_status(StatusCode::FORBIDDEN);
+        assert!(refused.body.contains("admin password"));
+        assert!(refused.body.contains("value=\"Mine\""), "the name is kept");
+        app.post_form("/demo", &[("admin_password", password)])
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+    }
+    let count: i64 = sqlx::query_scalar("select count(*) from scorecards")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+
+    let created = app
+        .post_form(
+            "/scorecards",
+            &[
+                ("name", "Mine"),
+                ("currency", "USD"),
+                ("admin_password", "open sesame"),
+            ],
+        )
+        .await;
+    assert_redirect_to(&created, "/s/");
+    assert_redirect_to(
+        &app.post_form("/demo", &[("admin_password", "open sesame")])
+            .await,
+        "/s/",
+    );
+    // Share links need no password: they are their own key.
+    app.get(created.location())
+        .await
+        .assert_status(StatusCode::OK);
+    app.add_workflow(created.location(), &[])
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}
+
+#[test]
+fn a_malformed_admin_hash_stops_start_up_with_a_message() {
+    let mut config = scorecard::config::Config::for_database("sqlite::memory:");
+    config.admin_password_hash = Some("plaintext-password".into());
+    let message = scorecard::web::admin::load(&config).unwrap_err();
+    assert!(message.contains("scorecard hash-password"), "{message}");
+}
