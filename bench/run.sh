@@ -7,7 +7,7 @@
 # Needs a Linux box with 2+ cores, taskset, curl, python3 and wrk (installed with apt-get
 # if missing). Traffic goes to 127.0.0.1 only. The server runs pinned to CPU 0 and wrk to
 # CPU 1, so they never compete for a core. Every load run is bounded in time; the whole
-# script takes about 5 to 6 minutes with the defaults (waits for a quiet machine included).
+# script takes about 6 minutes with the defaults (plus any wait for a quiet machine).
 #
 # Settings (environment):
 #   BENCH_SECONDS=3        length of each measured read run
@@ -141,7 +141,11 @@ record "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 record "busy_start=${busy}%"
 record "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 record "binary=$bin"
-record "commit=$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo_root" diff --quiet HEAD -- src templates 2>/dev/null || echo '+local changes')"
+if [ -n "${SCORECARD_BIN:-}" ]; then
+  record "commit=the binary in SCORECARD_BIN ($bin)"
+else
+  record "commit=$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo_root" diff --quiet HEAD -- src templates Cargo.toml Cargo.lock 2>/dev/null || echo ' with uncommitted changes')"
+fi
 
 # --- seed --------------------------------------------------------------------------------
 declare -A token
