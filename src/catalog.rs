@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::scorecard::model::WorkflowFields;
-use crate::scorecard::money::{Currency, Money, div_round_half_up, parse_scaled};
+use crate::scorecard::money::{Currency, MAX_MINOR, Money, div_round_half_up, parse_scaled};
 use crate::scorecard::rules::{Pricing, SpendKind};
 
 const SNAPSHOT: &str = include_str!("../catalog/model-prices.json");
@@ -110,7 +110,10 @@ impl Catalog {
         let units =
             i128::from(input_tokens) * price.input + i128::from(output_tokens) * price.output;
         let cents = div_round_half_up(units, UNITS_PER_USD / 100);
-        Some(Money(i64::try_from(cents).unwrap_or(i64::MAX)))
+        // Bounded like any entered amount, so totals cannot overflow.
+        Some(Money(
+            i64::try_from(cents).unwrap_or(MAX_MINOR).min(MAX_MINOR),
+        ))
     }
 
     /// Resolves a workflow's spend: entered, or estimated from its volumes. A model the

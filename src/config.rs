@@ -35,6 +35,17 @@ pub enum Command {
         /// The new backup file; it must not exist yet.
         file: PathBuf,
     },
+    /// Write every scorecard (settings, share links, workflows) as JSON to FILE, or to
+    /// standard output.
+    Export {
+        /// The new file; standard output when omitted.
+        file: Option<PathBuf>,
+    },
+    /// Add every scorecard of an export FILE, keeping its share links; all or nothing.
+    Import {
+        /// A file made by `scorecard export`.
+        file: PathBuf,
+    },
     /// Read a password from standard input and print its argon2 hash, for
     /// SCORECARD_ADMIN_PASSWORD_HASH.
     HashPassword,

@@ -13,7 +13,7 @@ pub mod error;
 pub mod history;
 /// Live updates to open pages over server-sent events.
 pub mod live;
-/// Operations commands: backup and restore.
+/// Operations commands: backup, restore, whole-instance export and import.
 pub mod ops;
 /// The scorecard domain: model, rules, storage, CSV, pages.
 pub mod scorecard;

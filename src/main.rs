@@ -39,6 +39,13 @@ async fn main() -> ExitCode {
         Command::Backup { file } => report(scorecard::ops::backup(&cli.config, &file).await),
         Command::Restore { file } => report(scorecard::ops::restore(&cli.config, &file).await),
         Command::HashPassword => hash_password(),
+        Command::Export { file } => {
+            // The JSON itself may go to standard output, so the summary goes to stderr.
+            scorecard::ops::export(&cli.config, file.as_deref())
+                .await
+                .map(|done| eprintln!("scorecard: {done}"))
+        }
+        Command::Import { file } => report(scorecard::ops::import(&cli.config, &file).await),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

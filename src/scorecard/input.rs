@@ -169,6 +169,9 @@ pub fn apply(
         }
     };
 
+    if base.is_none() && raw.get(Column::Name).is_none() {
+        errors.add(Column::Name, "enter a name");
+    }
     if let Some(v) = raw.get(Column::Name) {
         match parse_name(v) {
             Ok(name) => f.name = name,

@@ -9,9 +9,10 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(pub i64);
 
-/// The largest amount accepted anywhere: a quadrillion minor units leaves room for any
-/// sum of a scorecard's workflows inside an `i64`.
-pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
+/// The largest amount accepted anywhere: 10¹⁴ minor units (a trillion dollars a month).
+/// Times the most workflows a scorecard holds (20,000) it still fits an `i64`, so no
+/// total can overflow.
+pub const MAX_MINOR: i64 = 100_000_000_000_000;
 
 impl Money {
     pub const ZERO: Money = Money(0);

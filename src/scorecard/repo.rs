@@ -91,6 +91,21 @@ pub async fn find_by_token(
     Ok(Some((row.try_into()?, kind)))
 }
 
+/// Every scorecard, oldest first.
+pub async fn all_scorecards(db: impl SqliteExecutor<'_>) -> Result<Vec<Scorecard>, AppError> {
+    let rows: Vec<ScorecardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {SCORECARD_COLUMNS} from scorecards order by id"
+    )))
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(Scorecard::try_from).collect()
+}
+
+/// Whether any scorecard uses this token, as edit or view link.
+pub async fn token_in_use(db: impl SqliteExecutor<'_>, token: &str) -> Result<bool, AppError> {
+    Ok(find_id_by_token(db, token).await?.is_some())
+}
+
 /// The id of the scorecard a token opens, as edit or view link.
 pub async fn find_id_by_token(
     db: impl SqliteExecutor<'_>,
@@ -115,6 +130,16 @@ pub async fn get_scorecard(
     .fetch_optional(db)
     .await?;
     row.map(Scorecard::try_from).transpose()
+}
+
+/// Sets the small-to-frontier ratio (used when re-creating a scorecard from an export).
+pub async fn set_ratio(db: impl SqliteExecutor<'_>, id: i64, ratio: Ratio) -> Result<(), AppError> {
+    sqlx::query("update scorecards set small_ratio_ppm = ? where id = ?")
+        .bind(ratio.ppm())
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn update_settings(

@@ -705,4 +705,15 @@ mod tests {
         }
         assert_eq!(Level::TieredInName.label(), "Tiered in name");
     }
+
+    #[test]
+    fn the_largest_scorecard_of_the_largest_amounts_totals_without_overflow() {
+        use crate::scorecard::model::MAX_WORKFLOWS;
+        use crate::scorecard::money::MAX_MINOR;
+        let w = funded(Tier::Small, answers(false, false, true));
+        let e = evaluate(&w, Pricing::entered(Money(MAX_MINOR)), Ratio::DEFAULT);
+        let t = totals((0..MAX_WORKFLOWS).map(|_| (&w, &e)));
+        assert_eq!(t.total_spend, Money(MAX_MINOR * MAX_WORKFLOWS as i64));
+        assert_eq!(t.score, Some(100));
+    }
 }

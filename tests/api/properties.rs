@@ -845,7 +845,7 @@ const SEEDS: [&[(&str, &str)]; 5] = [
         ("target_model", "gpt-4o-mini"),
     ],
     &[("name", "Round"), ("monthly_spend", "1000")],
-    &[("name", "Huge"), ("monthly_spend", "10000000000000")],
+    &[("name", "Huge"), ("monthly_spend", "1000000000000")],
 ];
 
 fn seeds() -> impl Strategy<Value = Vec<usize>> {

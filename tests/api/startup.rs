@@ -248,3 +248,72 @@ async fn a_backup_is_consistent_and_checked_and_a_restore_brings_it_back() {
     let out = run(&["restore", junk.to_str().unwrap()]);
     assert!(!out.status.success());
 }
+
+#[tokio::test]
+async fn a_whole_instance_exports_to_json_and_imports_elsewhere_once() {
+    use scorecard::app::AppState;
+    use scorecard::config::Config;
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    std::fs::create_dir_all(&first).unwrap();
+    let url = format!("sqlite://{}", first.join("scorecard.db").display());
+    let state = AppState::open(Config::for_database(url)).await.unwrap();
+    scorecard::scorecard::service::create_demo(&state)
+        .await
+        .unwrap();
+    scorecard::scorecard::service::create_scorecard(
+        &state,
+        "Empty one",
+        scorecard::scorecard::money::Currency::parse("JPY").unwrap(),
+    )
+    .await
+    .unwrap();
+    state.db.close().await;
+
+    let run = |data: &std::path::Path, args: &[&str]| {
+        scorecard()
+            .args(["--data-dir", data.to_str().unwrap()])
+            .args(args)
+            .env_remove("SCORECARD_DATABASE_URL")
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap()
+    };
+    let file = dir.path().join("instance.json");
+    let out = run(&first, &["export", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exported 2 scorecards and 16 workflows")
+    );
+
+    let out = run(&second, &["import", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("imported 2 scorecards and 16 workflows")
+    );
+    // Exporting the copy gives the same document: links, settings and workflows alike.
+    let again = run(&second, &["export"]);
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        std::fs::read_to_string(&file).unwrap().trim()
+    );
+    // Importing twice would duplicate the share links: refused, nothing added.
+    let out = run(&second, &["import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already on this server"));
+    let out = run(&second, &["export"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .matches("\"edit_token\"")
+            .count(),
+        2
+    );
+}
