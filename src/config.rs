@@ -92,6 +92,11 @@ pub struct Config {
     #[arg(long, env = "SCORECARD_ADMIN_PASSWORD_FILE")]
     pub admin_password_file: Option<PathBuf>,
 
+    /// Seconds a request may take to start its answer (live event streams, which answer at
+    /// once and then stream, are never cut).
+    #[arg(long, env = "SCORECARD_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
     /// For the benchmark only: serve uploaded bytes from memory at /_bench/mirror.
     #[arg(long, env = "SCORECARD_BENCH_MIRROR", hide = true)]
     pub bench_mirror: bool,
@@ -127,6 +132,7 @@ impl Config {
             log_format: LogFormat::Text,
             sqlite_synchronous: Synchronous::Normal,
             bench_mirror: false,
+            request_timeout_secs: 30,
             admin_password_hash: None,
             admin_password_file: None,
         }

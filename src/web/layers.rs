@@ -43,10 +43,6 @@ pub const FORM_LIMIT: usize = 64 * 1024;
 /// The largest CSV upload.
 pub const IMPORT_LIMIT: usize = 5 * 1024 * 1024;
 
-/// How long a request may take to produce its response head. Event streams answer at
-/// once and then stream, so the limit never cuts them.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub fn apply(router: Router<AppState>, config: &Config) -> Router<AppState> {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
@@ -67,7 +63,7 @@ pub fn apply(router: Router<AppState>, config: &Config) -> Router<AppState> {
         .layer(csrf.with_rejection_response(cross_site_refusal))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            Duration::from_secs(config.request_timeout_secs.max(1)),
         ))
         .layer(middleware::from_fn(log_errors))
         .layer(middleware::from_fn(crate::web::metrics::track))

@@ -294,3 +294,42 @@ fn a_malformed_admin_hash_stops_start_up_with_a_message() {
     let message = scorecard::web::admin::load(&config).unwrap_err();
     assert!(message.contains("scorecard hash-password"), "{message}");
 }
+
+#[tokio::test]
+async fn a_request_that_cannot_finish_in_time_gets_408_while_live_streams_stay_open() {
+    let app = TestApp::spawn_with(|c| c.request_timeout_secs = 1).await;
+    let edit = app.create_scorecard("Slow", "USD").await;
+    // A live stream opened before the stall, and kept past the timeout.
+    let router = app.router.clone();
+    let request = Request::get(format!("{edit}/events"))
+        .body(Body::empty())
+        .unwrap();
+    let stream = tokio::spawn(async move {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status();
+        let _ = response.into_body().collect().await;
+        status
+    });
+    // Hold the single writer so the next save waits beyond the timeout.
+    let held = app.state.db.begin_write().await.unwrap();
+    let stalled = app.add_workflow(&edit, &[("name", "Waits")]).await;
+    stalled.assert_status(StatusCode::REQUEST_TIMEOUT);
+    assert!(stalled.body.contains("took too long"));
+    drop(held);
+    assert!(
+        !stream.is_finished(),
+        "the event stream outlived the request timeout"
+    );
+    stream.abort();
+    // Nothing was half-written, and the next save goes through.
+    assert_eq!(
+        app.get_json(&format!("{edit}/scorecard.json")).await["workflows"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_redirect_to(&app.add_workflow(&edit, &[("name", "Now")]).await, &edit);
+}
