@@ -107,7 +107,7 @@ pub async fn workflow_history(
     participant: Participant,
     Path(path): Path<WorkflowPath>,
 ) -> AppResult<Response> {
-    let id = path.id.parse().map_err(|_| AppError::NotFound)?;
+    let id = crate::web::path_id(&path.id)?;
     let page = page(&state, &access, &participant, Some(id), None).await?;
     Ok(Html(page.render()?).into_response())
 }
@@ -123,7 +123,7 @@ pub async fn restore(
     participant: Participant,
     Path(path): Path<ChangePath>,
 ) -> AppResult<Response> {
-    let change = path.change.parse().map_err(|_| AppError::NotFound)?;
+    let change = crate::web::path_id(&path.change)?;
     let refusal = match service::restore_workflow(
         &state,
         &access.scorecard,

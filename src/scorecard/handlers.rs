@@ -411,7 +411,7 @@ pub struct WorkflowPath {
 
 impl WorkflowPath {
     fn id(&self) -> AppResult<i64> {
-        self.id.parse().map_err(|_| AppError::NotFound)
+        crate::web::path_id(&self.id)
     }
 }
 

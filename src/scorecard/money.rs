@@ -73,10 +73,6 @@ impl Money {
             currency,
         }
     }
-
-    pub fn saturating_add(self, other: Money) -> Money {
-        Money(self.0.saturating_add(other.0))
-    }
 }
 
 impl std::ops::Add for Money {

@@ -71,26 +71,6 @@ pub async fn insert_scorecard(
     Ok(id)
 }
 
-/// Finds the scorecard a token opens, and what it may do there.
-pub async fn find_by_token(
-    db: impl SqliteExecutor<'_>,
-    token: &str,
-) -> Result<Option<(Scorecard, LinkKind)>, AppError> {
-    let row: Option<ScorecardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {SCORECARD_COLUMNS} from scorecards where edit_token = ?1 or view_token = ?1"
-    )))
-    .bind(token)
-    .fetch_optional(db)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let kind = if row.edit_token == token {
-        LinkKind::Edit
-    } else {
-        LinkKind::View
-    };
-    Ok(Some((row.try_into()?, kind)))
-}
-
 /// Every scorecard, oldest first.
 pub async fn all_scorecards(db: impl SqliteExecutor<'_>) -> Result<Vec<Scorecard>, AppError> {
     let rows: Vec<ScorecardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -29,7 +29,7 @@ pub struct IdPath {
 
 impl IdPath {
     fn id(&self) -> AppResult<i64> {
-        self.id.parse().map_err(|_| AppError::NotFound)
+        crate::web::path_id(&self.id)
     }
 }
 
@@ -236,7 +236,7 @@ pub struct VotePath {
 
 impl VotePath {
     fn id(&self) -> AppResult<i64> {
-        self.vote.parse().map_err(|_| AppError::NotFound)
+        crate::web::path_id(&self.vote)
     }
 }
 

@@ -36,3 +36,9 @@ pub fn wants_json(headers: &axum::http::HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"))
 }
+
+/// A numeric id from the path (a workflow, a vote, a history entry); anything else names
+/// nothing, so it is a 404 rather than a 400.
+pub fn path_id(text: &str) -> crate::error::AppResult<i64> {
+    text.parse().map_err(|_| crate::error::AppError::NotFound)
+}
