@@ -142,15 +142,18 @@ pub async fn update_settings(
     Ok(())
 }
 
-/// Bumps the scorecard's revision, returning the new one: every change does this.
-pub async fn bump_revision(db: impl SqliteExecutor<'_>, id: i64) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
+/// Bumps the scorecard's revision, returning the row as it now stands: every change does
+/// this.
+pub async fn bump_revision(db: impl SqliteExecutor<'_>, id: i64) -> Result<Scorecard, AppError> {
+    let row: ScorecardRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update scorecards set revision = revision + 1,
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') where id = ? returning revision",
-    )
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') where id = ?
+         returning {SCORECARD_COLUMNS}"
+    )))
     .bind(id)
     .fetch_one(db)
-    .await?)
+    .await?;
+    Scorecard::try_from(row)
 }
 
 pub async fn revision(db: impl SqliteExecutor<'_>, id: i64) -> Result<i64, AppError> {

@@ -1,5 +1,5 @@
-//! The computed scorecard: a snapshot's workflows run through the rules and totalled, on
-//! every request. The page, the JSON and the CSV export all start from a `Report`.
+//! The computed scorecard: a snapshot's evaluated workflows totalled, on every request.
+//! The page, the JSON and the CSV export all start from a `Report`.
 
 use std::sync::Arc;
 
@@ -19,26 +19,14 @@ pub struct Row<'a> {
 
 pub struct Report {
     pub snapshot: Arc<Snapshot>,
-    /// The evaluation of each workflow, in the snapshot's (list) order.
-    evals: Vec<Evaluation>,
     pub totals: Totals,
 }
 
 impl Report {
+    /// Totals the snapshot's evaluated workflows: run on every request.
     pub fn compute(snapshot: Arc<Snapshot>) -> Report {
-        let ratio = snapshot.scorecard.small_ratio;
-        let evals: Vec<Evaluation> = snapshot
-            .workflows
-            .iter()
-            .zip(&snapshot.pricing)
-            .map(|(w, p)| rules::evaluate(&w.fields, *p, ratio))
-            .collect();
-        let totals = rules::totals(snapshot.workflows.iter().map(|w| &w.fields).zip(&evals));
-        Report {
-            snapshot,
-            evals,
-            totals,
-        }
+        let totals = rules::totals(snapshot.evaluated().map(|(w, e)| (&w.fields, e)));
+        Report { snapshot, totals }
     }
 
     pub fn scorecard(&self) -> &Scorecard {
@@ -46,27 +34,23 @@ impl Report {
     }
 
     pub fn len(&self) -> usize {
-        self.evals.len()
+        self.snapshot.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.evals.is_empty()
+        self.snapshot.is_empty()
     }
 
     /// The row at a position in list order (highest spend first).
     pub fn row(&self, index: usize) -> Row<'_> {
-        Row {
-            workflow: &self.snapshot.workflows[index],
-            eval: &self.evals[index],
-        }
+        let (workflow, eval) = self.snapshot.row(index);
+        Row { workflow, eval }
     }
 
     /// Every row in list order.
     pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_>> + '_ {
         self.snapshot
-            .workflows
-            .iter()
-            .zip(&self.evals)
+            .evaluated()
             .map(|(workflow, eval)| Row { workflow, eval })
     }
 

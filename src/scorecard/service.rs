@@ -24,11 +24,26 @@ fn full_message() -> String {
     )
 }
 
-/// Ends a change: bumps the revision, commits, drops the scorecard's cached state and
-/// tells every open page. Every write to a scorecard ends here.
-pub async fn finish(state: &AppState, tx: WriteTx, scorecard_id: i64) -> AppResult<i64> {
-    finish_with(state, tx, scorecard_id, |revision| LiveEvent::Changed {
-        revision,
+/// What a write changed of the state a `Snapshot` holds, so the cache can follow it.
+#[derive(Debug, Clone, Copy)]
+pub enum Touched<'a> {
+    /// These workflows were added, updated or deleted (none: only the scorecard's row or
+    /// what no snapshot holds, such as votes).
+    Workflows(&'a [i64]),
+    /// Too much to follow row by row (an import, a change of currency).
+    Everything,
+}
+
+/// Ends a change: bumps the revision, commits, brings the scorecard's cached state up to
+/// date and tells every open page. Every write to a scorecard ends here.
+pub async fn finish(
+    state: &AppState,
+    tx: WriteTx,
+    scorecard_id: i64,
+    touched: Touched<'_>,
+) -> AppResult<i64> {
+    finish_with(state, tx, scorecard_id, touched, |revision| {
+        LiveEvent::Changed { revision }
     })
     .await
 }
@@ -38,11 +53,27 @@ pub async fn finish_with(
     state: &AppState,
     mut tx: WriteTx,
     scorecard_id: i64,
+    touched: Touched<'_>,
     event: impl FnOnce(i64) -> LiveEvent,
 ) -> AppResult<i64> {
-    let revision = repo::bump_revision(&mut *tx, scorecard_id).await?;
+    let scorecard = repo::bump_revision(&mut *tx, scorecard_id).await?;
+    let revision = scorecard.revision;
+    // Read back inside the transaction: exactly what commits.
+    let changed = match touched {
+        Touched::Workflows(ids) => {
+            let mut rows = Vec::with_capacity(ids.len());
+            for &id in ids {
+                rows.push((id, repo::get_workflow(&mut *tx, scorecard_id, id).await?));
+            }
+            Some(rows)
+        }
+        Touched::Everything => None,
+    };
     tx.commit().await?;
-    state.cache.invalidate(scorecard_id, revision);
+    match changed {
+        Some(rows) => state.cache.apply(&state.catalog, scorecard, rows),
+        None => state.cache.invalidate(scorecard_id, revision),
+    }
     state.hub.publish(scorecard_id, event(revision));
     Ok(revision)
 }
@@ -192,7 +223,7 @@ pub async fn save_workflow(
         NewChange::workflow(scorecard.id, id, &fields.name, actor, action, &changes),
     )
     .await?;
-    finish(state, tx, scorecard.id).await?;
+    finish(state, tx, scorecard.id, Touched::Workflows(&[id])).await?;
     Ok(Ok(id))
 }
 
@@ -219,7 +250,7 @@ pub async fn delete_workflow(
         },
     )
     .await?;
-    finish(state, tx, scorecard.id).await?;
+    finish(state, tx, scorecard.id, Touched::Workflows(&[id])).await?;
     Ok(())
 }
 
@@ -280,7 +311,7 @@ pub async fn restore_workflow(
         NewChange::workflow(scorecard.id, id, &fields.name, actor, "restored", &changes),
     )
     .await?;
-    finish(state, tx, scorecard.id).await?;
+    finish(state, tx, scorecard.id, Touched::Workflows(&[id])).await?;
     Ok(Ok(id))
 }
 
@@ -354,7 +385,7 @@ pub async fn import_csv(
         )
         .await?;
     }
-    finish(state, tx, scorecard.id).await?;
+    finish(state, tx, scorecard.id, Touched::Everything).await?;
     Ok(Ok(summary))
 }
 
@@ -443,7 +474,12 @@ pub async fn update_settings(
         )
         .await?;
     }
-    finish(state, tx, scorecard.id).await?;
+    let touched = if currency == scorecard.currency {
+        Touched::Workflows(&[])
+    } else {
+        Touched::Everything
+    };
+    finish(state, tx, scorecard.id, touched).await?;
     Ok(Ok(()))
 }
 
@@ -474,7 +510,7 @@ pub async fn rotate(
         ),
     )
     .await?;
-    finish(state, tx, scorecard.id).await?;
+    finish(state, tx, scorecard.id, Touched::Workflows(&[])).await?;
     Ok(updated)
 }
 

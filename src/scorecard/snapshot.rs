@@ -1,82 +1,186 @@
 //! A scorecard's stored state held in memory, and the cache of active scorecards.
 //!
 //! Pages are computed on every load, but not from the database: the stored rows of each
-//! active scorecard stay in memory as a `Snapshot` until the next write to it. A snapshot
-//! holds only what is stored plus what follows from it alone: each workflow's price from
-//! the bundled catalog and the list order (by spend). The rules, totals and score are
-//! computed from it on every request.
+//! active scorecard stay in memory as a `Snapshot`. A snapshot holds what is stored plus
+//! what follows from each row alone: its price from the bundled catalog, what the rules
+//! make of it (its `Evaluation`, which depends on nothing but the row and the scorecard's
+//! ratio) and the list order (by spend). Totals, the score and the level, which depend on
+//! every row, are computed from it on every request.
 //!
-//! Consistency: every write bumps the scorecard's revision and, after committing, marks
-//! the slot invalid *at that revision*. A reader that loaded older rows concurrently may
-//! use them for its own request but cannot put them back in the cache, so a stale
-//! snapshot never outlives the write that replaced it. Tokens map to scorecard ids, and a
-//! token is only honoured if the snapshot it leads to still carries it: a rotated link
-//! stops working at once.
+//! Consistency: every write bumps the scorecard's revision by one. After committing, the
+//! writer hands the cache the rows it changed, read back inside its transaction; if the
+//! cache holds the scorecard at the revision just before, it builds the next snapshot from
+//! it without touching the database (the unchanged rows are shared, not copied).
+//! Otherwise the slot is marked invalid *at that revision*: a reader that loaded older
+//! rows concurrently may use them for its own request but cannot put them back in the
+//! cache, so a stale snapshot never outlives the write that replaced it. Loads of one
+//! scorecard are single-flight: requests that miss together wait for one load. Tokens map
+//! to scorecard ids, and a token is only honoured if the snapshot it leads to still
+//! carries it: a rotated link stops working at once.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use super::model::{Scorecard, Workflow, name_key};
 use super::repo::{self, LinkKind};
-use super::rules::Pricing;
+use super::rules::{self, Evaluation, Pricing};
 use crate::catalog::Catalog;
 use crate::db::Database;
 use crate::error::{AppError, AppResult};
+
+/// One stored workflow with what is derived from it alone, shared between snapshots.
+#[derive(Debug)]
+struct Entry {
+    workflow: Workflow,
+    pricing: Pricing,
+    /// The name as compared for ordering and uniqueness.
+    key: String,
+    /// Lowercased name, team and owner, for the page's filter.
+    search: String,
+}
+
+impl Entry {
+    fn new(workflow: Workflow, catalog: &Catalog) -> Entry {
+        let pricing = catalog.pricing(&workflow.fields);
+        let key = name_key(&workflow.fields.name);
+        let search = format!(
+            "{key}\n{}\n{}",
+            workflow.fields.team.to_lowercase(),
+            workflow.fields.owner.to_lowercase()
+        );
+        Entry {
+            workflow,
+            pricing,
+            key,
+            search,
+        }
+    }
+
+    /// List order: highest spend first, ties by name ignoring case, then by name.
+    fn order(&self, other: &Entry) -> Ordering {
+        other
+            .pricing
+            .spend
+            .cmp(&self.pricing.spend)
+            .then_with(|| self.key.cmp(&other.key))
+            .then_with(|| self.workflow.fields.name.cmp(&other.workflow.fields.name))
+    }
+}
 
 /// A scorecard and its workflows as stored, at one revision.
 #[derive(Debug)]
 pub struct Snapshot {
     pub scorecard: Scorecard,
-    /// In list order: highest spend first, ties by name ignoring case, then by name.
-    pub workflows: Vec<Workflow>,
-    /// Each workflow's resolved spend, by the same index.
-    pub pricing: Vec<Pricing>,
-    /// Lowercased name, team and owner of each workflow, for the page's filter.
-    search: Vec<String>,
+    /// In list order.
+    entries: Vec<Arc<Entry>>,
+    /// What the rules make of each workflow, by the same index.
+    evals: Vec<Evaluation>,
 }
 
 impl Snapshot {
     pub fn new(scorecard: Scorecard, workflows: Vec<Workflow>, catalog: &Catalog) -> Snapshot {
-        let mut rows: Vec<(Workflow, Pricing, String)> = workflows
+        let mut entries: Vec<Arc<Entry>> = workflows
             .into_iter()
-            .map(|w| {
-                let pricing = catalog.pricing(&w.fields);
-                let key = name_key(&w.fields.name);
-                (w, pricing, key)
-            })
+            .map(|w| Arc::new(Entry::new(w, catalog)))
             .collect();
-        rows.sort_by(|a, b| {
-            b.1.spend
-                .cmp(&a.1.spend)
-                .then_with(|| a.2.cmp(&b.2))
-                .then_with(|| a.0.fields.name.cmp(&b.0.fields.name))
-        });
-        let search = rows
-            .iter()
-            .map(|(w, _, key)| {
-                format!(
-                    "{key}\n{}\n{}",
-                    w.fields.team.to_lowercase(),
-                    w.fields.owner.to_lowercase()
-                )
-            })
-            .collect();
-        let (workflows, pricing) = rows.into_iter().map(|(w, p, _)| (w, p)).unzip();
+        entries.sort_by(|a, b| a.order(b));
+        let evals = evaluate_all(&entries, &scorecard);
         Snapshot {
             scorecard,
-            workflows,
-            pricing,
-            search,
+            entries,
+            evals,
         }
+    }
+
+    /// The same workflows under another version of the scorecard's row (settings, links,
+    /// revision). Each workflow is evaluated again: a workflow's evaluation depends on the
+    /// scorecard's ratio.
+    pub fn with_scorecard(&self, scorecard: Scorecard) -> Snapshot {
+        let entries = self.entries.clone();
+        let evals = evaluate_all(&entries, &scorecard);
+        Snapshot {
+            scorecard,
+            entries,
+            evals,
+        }
+    }
+
+    /// The next snapshot after a write: `scorecard` is the row as committed and `changed`
+    /// each workflow the write touched, as it now stands (`None`: deleted). `None` when the
+    /// change cannot be applied in memory (the currency changed, so amounts were rescaled).
+    fn patched(
+        &self,
+        scorecard: Scorecard,
+        changed: Vec<(i64, Option<Workflow>)>,
+        catalog: &Catalog,
+    ) -> Option<Snapshot> {
+        if scorecard.currency != self.scorecard.currency {
+            return None;
+        }
+        let same_rules = scorecard.small_ratio == self.scorecard.small_ratio;
+        let mut next = if same_rules {
+            Snapshot {
+                entries: self.entries.clone(),
+                evals: self.evals.clone(),
+                scorecard,
+            }
+        } else {
+            self.with_scorecard(scorecard)
+        };
+        for (id, workflow) in changed {
+            if let Some(at) = next.position(id) {
+                next.entries.remove(at);
+                next.evals.remove(at);
+            }
+            if let Some(workflow) = workflow {
+                let entry = Arc::new(Entry::new(workflow, catalog));
+                let at = next
+                    .entries
+                    .partition_point(|e| e.order(&entry) == Ordering::Less);
+                next.evals.insert(at, evaluate(&entry, &next.scorecard));
+                next.entries.insert(at, entry);
+            }
+        }
+        Some(next)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The workflow at a position in list order.
+    pub fn workflow(&self, index: usize) -> Option<&Workflow> {
+        self.entries.get(index).map(|e| &e.workflow)
+    }
+
+    /// Every workflow in list order.
+    pub fn workflows(&self) -> impl ExactSizeIterator<Item = &Workflow> + '_ {
+        self.entries.iter().map(|e| &e.workflow)
+    }
+
+    /// Every workflow in list order with what the rules make of it.
+    pub fn evaluated(&self) -> impl ExactSizeIterator<Item = (&Workflow, &Evaluation)> + '_ {
+        self.entries.iter().map(|e| &e.workflow).zip(&self.evals)
+    }
+
+    /// The workflow at a position and its evaluation. Panics if out of range, like
+    /// indexing.
+    pub fn row(&self, index: usize) -> (&Workflow, &Evaluation) {
+        (&self.entries[index].workflow, &self.evals[index])
     }
 
     /// Positions of the workflows whose name, team or owner contains `needle` (lowercase).
     pub fn search<'a>(&'a self, needle: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.search
+        self.entries
             .iter()
             .enumerate()
-            .filter(move |(_, text)| text.contains(needle))
+            .filter(move |(_, e)| e.search.contains(needle))
             .map(|(i, _)| i)
     }
 
@@ -86,7 +190,9 @@ impl Snapshot {
 
     /// The position of a workflow in list order.
     pub fn position(&self, workflow_id: i64) -> Option<usize> {
-        self.workflows.iter().position(|w| w.id == workflow_id)
+        self.entries
+            .iter()
+            .position(|e| e.workflow.id == workflow_id)
     }
 
     fn kind_of(&self, token: &str) -> Option<LinkKind> {
@@ -100,8 +206,20 @@ impl Snapshot {
     }
 }
 
+fn evaluate(entry: &Entry, scorecard: &Scorecard) -> Evaluation {
+    rules::evaluate(&entry.workflow.fields, entry.pricing, scorecard.small_ratio)
+}
+
+fn evaluate_all(entries: &[Arc<Entry>], scorecard: &Scorecard) -> Vec<Evaluation> {
+    entries.iter().map(|e| evaluate(e, scorecard)).collect()
+}
+
 /// The most scorecards kept in memory; the least recently loaded goes first.
 const CAPACITY: usize = 64;
+
+/// Loads are serialised per scorecard through one of these locks (by id), so requests
+/// that miss together share one load instead of each reading every row.
+const LOAD_LOCKS: usize = 16;
 
 enum Slot {
     Fresh {
@@ -115,12 +233,55 @@ enum Slot {
 #[derive(Default)]
 pub struct Cache {
     inner: Mutex<Inner>,
+    loads: [tokio::sync::Mutex<()>; LOAD_LOCKS],
 }
 
 #[derive(Default)]
 struct Inner {
     slots: HashMap<i64, Slot>,
     tokens: HashMap<String, i64>,
+}
+
+impl Inner {
+    fn fresh(&self, id: i64) -> Option<Arc<Snapshot>> {
+        match self.slots.get(&id) {
+            Some(Slot::Fresh { snapshot, .. }) => Some(snapshot.clone()),
+            _ => None,
+        }
+    }
+
+    /// Puts `snapshot` in its slot unless the slot already knows of something newer.
+    fn fill(&mut self, snapshot: &Arc<Snapshot>) {
+        let id = snapshot.scorecard.id;
+        let fills = match self.slots.get(&id) {
+            Some(Slot::Fresh { snapshot: held, .. }) => held.revision() < snapshot.revision(),
+            Some(Slot::Invalid { since }) => snapshot.revision() >= *since,
+            None => true,
+        };
+        if fills {
+            self.slots.insert(
+                id,
+                Slot::Fresh {
+                    snapshot: snapshot.clone(),
+                    loaded: Instant::now(),
+                },
+            );
+            evict(self);
+        }
+    }
+
+    /// Marks the slot changed at `revision`, unless it already holds that revision or a
+    /// newer one.
+    fn invalidate(&mut self, id: i64, revision: i64) {
+        let newer = match self.slots.get(&id) {
+            Some(Slot::Fresh { snapshot, .. }) => snapshot.revision() >= revision,
+            Some(Slot::Invalid { since }) => *since >= revision,
+            None => false,
+        };
+        if !newer {
+            self.slots.insert(id, Slot::Invalid { since: revision });
+        }
+    }
 }
 
 impl Cache {
@@ -171,11 +332,16 @@ impl Cache {
         catalog: &Catalog,
         id: i64,
     ) -> AppResult<Arc<Snapshot>> {
-        let since = match self.lock().slots.get(&id) {
-            Some(Slot::Fresh { snapshot, .. }) => return Ok(snapshot.clone()),
-            Some(Slot::Invalid { since }) => *since,
-            None => i64::MIN,
-        };
+        if let Some(snapshot) = self.lock().fresh(id) {
+            return Ok(snapshot);
+        }
+        let _loading = self.loads[id.rem_euclid(LOAD_LOCKS as i64) as usize]
+            .lock()
+            .await;
+        // Whoever held the lock before may have loaded it.
+        if let Some(snapshot) = self.lock().fresh(id) {
+            return Ok(snapshot);
+        }
         let mut tx = db.reader().begin().await?;
         let scorecard = repo::get_scorecard(&mut *tx, id)
             .await?
@@ -183,31 +349,36 @@ impl Cache {
         let workflows = repo::list_workflows(&mut *tx, id).await?;
         tx.commit().await?;
         let snapshot = Arc::new(Snapshot::new(scorecard, workflows, catalog));
-
-        let mut inner = self.lock();
-        let fills = match inner.slots.get(&id) {
-            Some(Slot::Fresh { snapshot: held, .. }) => held.revision() < snapshot.revision(),
-            Some(Slot::Invalid { since: now }) => snapshot.revision() >= (*now).max(since),
-            None => snapshot.revision() >= since,
-        };
-        if fills {
-            inner.slots.insert(
-                id,
-                Slot::Fresh {
-                    snapshot: snapshot.clone(),
-                    loaded: Instant::now(),
-                },
-            );
-            evict(&mut inner);
-        }
+        self.lock().fill(&snapshot);
         Ok(snapshot)
     }
 
-    /// Called after a write to the scorecard committed at `revision`.
-    pub fn invalidate(&self, id: i64, revision: i64) {
+    /// Called after a write committed: `scorecard` is its row as committed (at the new
+    /// revision) and `changed` every workflow the write added, updated or deleted, read
+    /// back inside the write's transaction. If the cache holds the revision just before,
+    /// the next snapshot is built from it in memory; otherwise the next request loads it.
+    pub fn apply(
+        &self,
+        catalog: &Catalog,
+        scorecard: Scorecard,
+        changed: Vec<(i64, Option<Workflow>)>,
+    ) {
+        let (id, revision) = (scorecard.id, scorecard.revision);
+        let held = self.lock().fresh(id);
+        let next = held
+            .filter(|held| held.revision() == revision - 1)
+            .and_then(|held| held.patched(scorecard, changed, catalog));
         let mut inner = self.lock();
-        inner.slots.insert(id, Slot::Invalid { since: revision });
-        inner.tokens.retain(|_, scorecard| *scorecard != id);
+        match next {
+            Some(next) => inner.fill(&Arc::new(next)),
+            None => inner.invalidate(id, revision),
+        }
+    }
+
+    /// Called after a write to the scorecard committed at `revision` that the cache cannot
+    /// follow in memory (an import, a change of currency): the next request loads it.
+    pub fn invalidate(&self, id: i64, revision: i64) {
+        self.lock().invalidate(id, revision);
     }
 }
 
@@ -232,5 +403,141 @@ fn evict(inner: &mut Inner) {
         };
         inner.slots.insert(id, Slot::Invalid { since: revision });
         inner.tokens.retain(|_, scorecard| *scorecard != id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scorecard::model::Tier;
+    use crate::scorecard::money::{Currency, Money, Ratio};
+
+    fn scorecard(revision: i64) -> Scorecard {
+        Scorecard {
+            id: 7,
+            name: "Test".into(),
+            currency: Currency::USD,
+            small_ratio: Ratio::DEFAULT,
+            edit_token: "edit".into(),
+            view_token: "view".into(),
+            revision,
+            walk_workflow_id: None,
+        }
+    }
+
+    fn workflow(id: i64, name: &str, spend: i64) -> Workflow {
+        let mut fields = crate::scorecard::model::WorkflowFields::blank(Tier::Frontier);
+        fields.name = name.into();
+        fields.monthly_spend = Money(spend);
+        Workflow {
+            id,
+            version: 1,
+            decided: false,
+            fields,
+        }
+    }
+
+    fn names(snapshot: &Snapshot) -> Vec<&str> {
+        snapshot
+            .workflows()
+            .map(|w| w.fields.name.as_str())
+            .collect()
+    }
+
+    fn held(cache: &Cache) -> Option<i64> {
+        cache.lock().fresh(7).map(|s| s.revision())
+    }
+
+    #[test]
+    fn a_patched_snapshot_equals_one_loaded_afresh() {
+        let catalog = Catalog::bundled();
+        let start = Snapshot::new(
+            scorecard(1),
+            vec![
+                workflow(1, "alpha", 300),
+                workflow(2, "Beta", 200),
+                workflow(3, "gamma", 100),
+            ],
+            &catalog,
+        );
+        let changed = vec![
+            (3, Some(workflow(3, "gamma", 900))),
+            (1, None),
+            (4, Some(workflow(4, "beta two", 200))),
+        ];
+        let patched = start
+            .patched(scorecard(2), changed, &catalog)
+            .expect("same currency");
+        let loaded = Snapshot::new(
+            scorecard(2),
+            vec![
+                workflow(2, "Beta", 200),
+                workflow(3, "gamma", 900),
+                workflow(4, "beta two", 200),
+            ],
+            &catalog,
+        );
+        assert_eq!(names(&patched), ["gamma", "Beta", "beta two"]);
+        assert_eq!(names(&patched), names(&loaded));
+        assert_eq!(patched.evals, loaded.evals);
+        assert_eq!(patched.search("beta").count(), 2);
+    }
+
+    #[test]
+    fn a_new_ratio_evaluates_every_workflow_again_and_a_new_currency_is_not_patched() {
+        let catalog = Catalog::bundled();
+        let mut small = workflow(1, "alpha", 1000);
+        small.fields.answers.business_case = true;
+        let start = Snapshot::new(scorecard(1), vec![small.clone()], &catalog);
+        let mut cheaper = scorecard(2);
+        cheaper.small_ratio = Ratio::parse("0.5").unwrap();
+        let patched = start.patched(cheaper.clone(), vec![], &catalog).unwrap();
+        let loaded = Snapshot::new(cheaper, vec![small], &catalog);
+        assert_eq!(patched.evals, loaded.evals);
+        assert_ne!(patched.evals, start.evals, "the ratio changes the leakage");
+
+        let mut euros = scorecard(3);
+        euros.currency = Currency::parse("EUR").unwrap();
+        assert!(patched.patched(euros, vec![], &catalog).is_none());
+    }
+
+    #[test]
+    fn the_cache_follows_writes_in_order_and_never_goes_back() {
+        let catalog = Catalog::bundled();
+        let cache = Cache::default();
+        let at = |revision| Arc::new(Snapshot::new(scorecard(revision), vec![], &catalog));
+        cache.lock().fill(&at(5));
+
+        cache.apply(
+            &catalog,
+            scorecard(6),
+            vec![(1, Some(workflow(1, "new", 5)))],
+        );
+        assert_eq!(held(&cache), Some(6), "followed in memory");
+        let six = cache.lock().fresh(7).unwrap();
+        assert_eq!(names(&six), ["new"]);
+
+        // A write the cache missed (revision 7): it cannot patch 6 into 8.
+        cache.apply(&catalog, scorecard(8), vec![]);
+        assert_eq!(held(&cache), None);
+        cache.lock().fill(&at(7));
+        assert_eq!(
+            held(&cache),
+            None,
+            "a load older than the last write is not kept"
+        );
+        cache.lock().fill(&at(8));
+        assert_eq!(held(&cache), Some(8));
+
+        // Writers finishing out of order: the later one wins, the earlier one is dropped.
+        cache.apply(&catalog, scorecard(10), vec![]);
+        cache.apply(&catalog, scorecard(9), vec![]);
+        assert_eq!(held(&cache), None);
+        cache.lock().fill(&at(9));
+        assert_eq!(held(&cache), None);
+        cache.lock().fill(&at(10));
+        assert_eq!(held(&cache), Some(10));
+        cache.invalidate(7, 10);
+        assert_eq!(held(&cache), Some(10), "already at that revision");
     }
 }

@@ -10,10 +10,13 @@ use crate::history::model::FieldChange;
 use crate::history::repo::{self as history, NewChange};
 use crate::scorecard::model::{Scorecard, Verdict};
 use crate::scorecard::repo as scorecards;
+use crate::scorecard::service::Touched;
 use model::Tally;
 
+/// Ends a change to votes: they are not part of the cached scorecard, so no workflow is
+/// touched.
 async fn finish(state: &AppState, tx: crate::db::WriteTx, scorecard_id: i64) -> AppResult<()> {
-    crate::scorecard::service::finish(state, tx, scorecard_id)
+    crate::scorecard::service::finish(state, tx, scorecard_id, Touched::Workflows(&[]))
         .await
         .map(|_| ())
 }

@@ -40,11 +40,11 @@ fn walk_url(access: &Access, id: i64) -> String {
 /// `GET …/walk`: to where the room is, or to the top of the list.
 pub async fn start(access: Access) -> AppResult<Response> {
     let at = access.scorecard.walk_workflow_id;
-    let workflows = &access.snapshot.workflows;
-    let target = workflows
-        .iter()
+    let snapshot = &access.snapshot;
+    let target = snapshot
+        .workflows()
         .find(|w| Some(w.id) == at)
-        .or(workflows.first())
+        .or(snapshot.workflow(0))
         .map(|w| w.id);
     Ok(match target {
         Some(id) => Redirect::to(&walk_url(&access, id)).into_response(),
@@ -128,9 +128,8 @@ pub async fn decide(
     Path(path): Path<IdPath>,
 ) -> AppResult<Response> {
     let id = path.id()?;
-    let workflows = &access.snapshot.workflows;
     let index = access.snapshot.position(id).ok_or(AppError::NotFound)?;
-    let next = workflows.get(index + 1).map_or(id, |w| w.id);
+    let next = access.snapshot.workflow(index + 1).map_or(id, |w| w.id);
     super::move_to(&state, &access.scorecard, next, Some(id)).await?;
     Ok(Redirect::to(&walk_url(&access, next)).into_response())
 }

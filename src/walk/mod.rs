@@ -12,6 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::live::LiveEvent;
 use crate::scorecard::model::Scorecard;
 use crate::scorecard::repo;
+use crate::scorecard::service::{self, Touched};
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
@@ -48,10 +49,20 @@ pub async fn move_to(
         .await?
         .ok_or(AppError::NotFound)?;
     repo::set_walk_position(&mut *tx, scorecard.id, workflow_id).await?;
-    crate::scorecard::service::finish_with(state, tx, scorecard.id, |revision| LiveEvent::Walk {
-        revision,
-        workflow_id,
-    })
+    let touched: &[i64] = match &decided {
+        Some(id) => std::slice::from_ref(id),
+        None => &[],
+    };
+    service::finish_with(
+        state,
+        tx,
+        scorecard.id,
+        Touched::Workflows(touched),
+        |revision| LiveEvent::Walk {
+            revision,
+            workflow_id,
+        },
+    )
     .await?;
     Ok(())
 }

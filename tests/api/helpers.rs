@@ -12,7 +12,8 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
-    _dir: tempfile::TempDir,
+    url: String,
+    _dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 #[derive(Debug)]
@@ -70,13 +71,28 @@ impl TestApp {
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temporary folder");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let mut config = Config::for_database(url);
+        let mut config = Config::for_database(url.clone());
         configure(&mut config);
         let state = AppState::open(config).await.expect("database opens");
         TestApp {
             router: build_router(state.clone()),
             state,
-            _dir: dir,
+            url,
+            _dir: std::sync::Arc::new(dir),
+        }
+    }
+
+    /// Another instance of the application on the same database, with nothing in memory:
+    /// what a restarted server would show.
+    pub async fn reopened(&self) -> TestApp {
+        let state = AppState::open(Config::for_database(self.url.clone()))
+            .await
+            .expect("database opens");
+        TestApp {
+            router: build_router(state.clone()),
+            state,
+            url: self.url.clone(),
+            _dir: self._dir.clone(),
         }
     }
 
@@ -193,19 +209,7 @@ impl TestApp {
 
     /// Adds a workflow through the form with sensible defaults, overridden by `fields`.
     pub async fn add_workflow(&self, edit: &str, fields: &[(&str, &str)]) -> TestResponse {
-        let mut all: Vec<(&str, &str)> = vec![
-            ("name", "Ticket triage"),
-            ("current_tier", "frontier"),
-            ("monthly_spend", "1000"),
-            ("stakes", "no"),
-            ("ambiguity", "no"),
-            ("business_case", "yes"),
-            ("sensitive_data", "no"),
-            ("defended", "yes"),
-            ("owner", "Ada Lovelace"),
-            ("metric", "Tickets closed per hour"),
-            ("next_step", "Move to a small model"),
-        ];
+        let mut all = WORKFLOW_FIELDS.to_vec();
         for (k, v) in fields {
             all.retain(|(name, _)| name != k);
             all.push((k, v));
@@ -213,6 +217,21 @@ impl TestApp {
         self.post_form(&format!("{edit}/workflows"), &all).await
     }
 }
+
+/// A complete workflow form, as `add_workflow` sends it unless told otherwise.
+pub const WORKFLOW_FIELDS: [(&str, &str); 11] = [
+    ("name", "Ticket triage"),
+    ("current_tier", "frontier"),
+    ("monthly_spend", "1000"),
+    ("stakes", "no"),
+    ("ambiguity", "no"),
+    ("business_case", "yes"),
+    ("sensitive_data", "no"),
+    ("defended", "yes"),
+    ("owner", "Ada Lovelace"),
+    ("metric", "Tickets closed per hour"),
+    ("next_step", "Move to a small model"),
+];
 
 /// The part of a path after the prefix: the token of `/s/{token}`.
 pub fn token_of(link: &str) -> &str {

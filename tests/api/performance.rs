@@ -135,3 +135,122 @@ async fn pages_are_sent_gzip_compressed_to_clients_that_accept_it() {
         plain.body.len()
     );
 }
+
+/// The scorecard JSON and page of a link, as this instance and a restarted one show them.
+async fn assert_same_as_after_a_restart(app: &TestApp, link: &str, step: &str) {
+    let restarted = app.reopened().await;
+    let live = app.get_json(&format!("{link}/scorecard.json")).await;
+    let fresh = restarted.get_json(&format!("{link}/scorecard.json")).await;
+    assert_eq!(
+        live, fresh,
+        "after {step}: the JSON differs from a fresh load"
+    );
+    let live = app.get(link).await;
+    let fresh = restarted.get(link).await;
+    assert_eq!(live.status, fresh.status, "after {step}");
+    assert_eq!(
+        live.body, fresh.body,
+        "after {step}: the page differs from a fresh load"
+    );
+}
+
+#[tokio::test]
+async fn the_scorecard_kept_in_memory_follows_every_kind_of_change_exactly() {
+    let app = TestApp::spawn().await;
+    let demo = app.post_form("/demo", &[]).await.location().to_string();
+    let view = app.view_link(&demo).await;
+    // Both links loaded into memory before any change.
+    app.get(&demo).await.assert_status(StatusCode::OK);
+    app.get(&view).await.assert_status(StatusCode::OK);
+    let ids = |json: &serde_json::Value| -> Vec<i64> {
+        json["workflows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["id"].as_i64().unwrap())
+            .collect()
+    };
+    let json = app.get_json(&format!("{demo}/scorecard.json")).await;
+    let order = ids(&json);
+    let top = order[0];
+    // A workflow at the bottom of the list becomes the dearest: it moves to the top.
+    app.add_workflow(&demo, &[("name", "Mover"), ("monthly_spend", "1")])
+        .await;
+    let json = app.get_json(&format!("{demo}/scorecard.json")).await;
+    let rows = json["workflows"].as_array().unwrap();
+    let at = rows.iter().position(|w| w["name"] == "Mover").unwrap();
+    assert!(at > rows.len() / 2, "a spend of 1 lists low");
+    let last = rows[at]["id"].as_i64().unwrap();
+    let mut fields = crate::helpers::WORKFLOW_FIELDS.to_vec();
+    fields.retain(|(k, _)| *k != "name" && *k != "monthly_spend");
+    fields.extend([("name", "Mover"), ("monthly_spend", "99999999")]);
+    let edited = app
+        .post_form(&format!("{demo}/workflows/{last}"), &fields)
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+    let json = app.get_json(&format!("{view}/scorecard.json")).await;
+    assert_eq!(ids(&json)[0], last, "the edited workflow leads the list");
+    assert_same_as_after_a_restart(&app, &view, "an edit that reorders").await;
+
+    app.post_form(&format!("{demo}/workflows/{top}/delete"), &[])
+        .await;
+    let json = app.get_json(&format!("{view}/scorecard.json")).await;
+    assert!(!ids(&json).contains(&top), "the deleted workflow is gone");
+    assert_same_as_after_a_restart(&app, &view, "a delete").await;
+
+    let history = app.get(&format!("{demo}/history")).await;
+    let at = history.body.find("/restore\"").expect("a restore button");
+    let start = history.body[..at].rfind("/history/").unwrap() + "/history/".len();
+    let change = history.body[start..at].to_string();
+    app.post_form(&format!("{demo}/history/{change}/restore"), &[])
+        .await;
+    assert_same_as_after_a_restart(&app, &view, "a restore").await;
+
+    app.add_workflow(&demo, &[("name", "Brand new"), ("monthly_spend", "1234")])
+        .await;
+    assert_same_as_after_a_restart(&app, &view, "an add").await;
+
+    let second = ids(&app.get_json(&format!("{demo}/scorecard.json")).await)[1];
+    app.post_form(&format!("{demo}/walk/{second}/decide"), &[])
+        .await;
+    assert_same_as_after_a_restart(&app, &view, "a decision in the gate walk").await;
+
+    app.post_form(&format!("{demo}/walk/{second}/vote"), &[])
+        .await;
+    assert_same_as_after_a_restart(&app, &view, "a vote opened").await;
+
+    // A new ratio changes what the rules make of every workflow.
+    let before = app.get_json(&format!("{view}/scorecard.json")).await;
+    app.post_form(
+        &format!("{demo}/settings"),
+        &[
+            ("name", "Renamed"),
+            ("currency", "USD"),
+            ("small_ratio", "0.5"),
+        ],
+    )
+    .await;
+    let after = app.get_json(&format!("{view}/scorecard.json")).await;
+    assert_eq!(after["name"], "Renamed");
+    assert_ne!(
+        before["leakage"], after["leakage"],
+        "leakage follows the ratio"
+    );
+    assert_same_as_after_a_restart(&app, &view, "a change of ratio").await;
+
+    // An import adds and updates many rows at once.
+    app.post_csv(
+        &format!("{demo}/import"),
+        "name,current_tier,monthly_spend\nMover,small,5\nImported,frontier,777\n",
+        true,
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    assert_same_as_after_a_restart(&app, &view, "an import").await;
+
+    // A rotated link stops working at once; the new one shows the same scorecard.
+    app.post_form(&format!("{demo}/rotate/view"), &[]).await;
+    app.get(&view).await.assert_status(StatusCode::NOT_FOUND);
+    let view = app.view_link(&demo).await;
+    assert_same_as_after_a_restart(&app, &view, "a rotated link").await;
+}
