@@ -12,6 +12,7 @@ pub mod service;
 pub mod snapshot;
 pub mod token;
 pub mod views;
+pub mod write;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

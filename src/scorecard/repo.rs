@@ -425,35 +425,38 @@ macro_rules! bind_fields {
     }};
 }
 
+/// Adds a workflow, returning it as stored.
 pub async fn insert_workflow(
     db: impl SqliteExecutor<'_>,
     scorecard_id: i64,
     fields: &WorkflowFields,
-) -> Result<i64, AppError> {
-    let query = sqlx::query(
+) -> Result<Workflow, AppError> {
+    let sql = format!(
         "insert into workflows (name, name_key, team, description, monthly_spend, model,
             monthly_input_tokens, monthly_output_tokens, target_model, current_tier, owner,
             metric, next_step, kill_criteria, stakes, ambiguity, business_case, sensitive_data,
             defended, tier_override, tier_override_reason, verdict_override,
             verdict_override_reason, scorecard_id)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         returning {WORKFLOW_COLUMNS}"
     );
-    let result = bind_fields!(query, fields)
+    let query = sqlx::query_as::<_, WorkflowRow>(sqlx::AssertSqlSafe(sql));
+    let row = bind_fields!(query, fields)
         .bind(scorecard_id)
-        .execute(db)
+        .fetch_one(db)
         .await?;
-    Ok(result.last_insert_rowid())
+    Workflow::try_from(row)
 }
 
-/// Saves a workflow's fields and bumps its version. Returns false when no such workflow
-/// exists in this scorecard.
+/// Saves a workflow's fields and bumps its version, returning it as stored; `None` when
+/// no such workflow exists in this scorecard.
 pub async fn update_workflow(
     db: impl SqliteExecutor<'_>,
     scorecard_id: i64,
     id: i64,
     fields: &WorkflowFields,
-) -> Result<bool, AppError> {
-    let query = sqlx::query(
+) -> Result<Option<Workflow>, AppError> {
+    let sql = format!(
         "update workflows set name = ?, name_key = ?, team = ?, description = ?,
             monthly_spend = ?, model = ?, monthly_input_tokens = ?, monthly_output_tokens = ?,
             target_model = ?, current_tier = ?, owner = ?, metric = ?, next_step = ?,
@@ -461,14 +464,16 @@ pub async fn update_workflow(
             defended = ?, tier_override = ?, tier_override_reason = ?, verdict_override = ?,
             verdict_override_reason = ?, version = version + 1,
             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-         where id = ? and scorecard_id = ?",
+         where id = ? and scorecard_id = ?
+         returning {WORKFLOW_COLUMNS}"
     );
-    let result = bind_fields!(query, fields)
+    let query = sqlx::query_as::<_, WorkflowRow>(sqlx::AssertSqlSafe(sql));
+    let row = bind_fields!(query, fields)
         .bind(id)
         .bind(scorecard_id)
-        .execute(db)
+        .fetch_optional(db)
         .await?;
-    Ok(result.rows_affected() == 1)
+    row.map(Workflow::try_from).transpose()
 }
 
 /// Marks a workflow decided (or not) in the gate walk.

@@ -1,5 +1,6 @@
-//! What the scorecard does, each action one transaction over the repo's statements. The
-//! handlers (HTML and JSON) and the demo call these; none of them writes SQL.
+//! What the scorecard does, each action one transaction over the repo's statements (see
+//! `write` for how a change ends). The handlers (HTML and JSON) and the demo call these;
+//! none of them writes SQL.
 
 use super::csv::{self as contract, Change, RowError};
 use super::input::{self, Column, Context, FieldErrors, RawWorkflow};
@@ -7,12 +8,11 @@ use super::model::{MAX_WORKFLOWS, Scorecard, Workflow, WorkflowFields};
 use super::money::{Currency, Ratio};
 use super::repo::{self, LinkKind};
 use super::token;
+use super::write::{self, Touched};
 use crate::app::AppState;
-use crate::db::WriteTx;
 use crate::error::{AppError, AppResult};
 use crate::history::model::{FieldChange, diff, from_snapshot, snapshot};
 use crate::history::repo::{self as history, NewChange};
-use crate::live::LiveEvent;
 
 /// The bundled example company, as an import file: it goes through the same contract.
 const DEMO_CSV: &str = include_str!("demo.csv");
@@ -22,60 +22,6 @@ fn full_message() -> String {
     format!(
         "a scorecard holds at most {MAX_WORKFLOWS} workflows: delete some, or start another scorecard"
     )
-}
-
-/// What a write changed of the state a `Snapshot` holds, so the cache can follow it.
-#[derive(Debug, Clone, Copy)]
-pub enum Touched<'a> {
-    /// These workflows were added, updated or deleted (none: only the scorecard's row or
-    /// what no snapshot holds, such as votes).
-    Workflows(&'a [i64]),
-    /// Too much to follow row by row (an import, a change of currency).
-    Everything,
-}
-
-/// Ends a change: bumps the revision, commits, brings the scorecard's cached state up to
-/// date and tells every open page. Every write to a scorecard ends here.
-pub async fn finish(
-    state: &AppState,
-    tx: WriteTx,
-    scorecard_id: i64,
-    touched: Touched<'_>,
-) -> AppResult<i64> {
-    finish_with(state, tx, scorecard_id, touched, |revision| {
-        LiveEvent::Changed { revision }
-    })
-    .await
-}
-
-/// `finish`, publishing the event `event` makes of the new revision.
-pub async fn finish_with(
-    state: &AppState,
-    mut tx: WriteTx,
-    scorecard_id: i64,
-    touched: Touched<'_>,
-    event: impl FnOnce(i64) -> LiveEvent,
-) -> AppResult<i64> {
-    let scorecard = repo::bump_revision(&mut *tx, scorecard_id).await?;
-    let revision = scorecard.revision;
-    // Read back inside the transaction: exactly what commits.
-    let changed = match touched {
-        Touched::Workflows(ids) => {
-            let mut rows = Vec::with_capacity(ids.len());
-            for &id in ids {
-                rows.push((id, repo::get_workflow(&mut *tx, scorecard_id, id).await?));
-            }
-            Some(rows)
-        }
-        Touched::Everything => None,
-    };
-    tx.commit().await?;
-    match changed {
-        Some(rows) => state.cache.apply(&state.catalog, scorecard, rows),
-        None => state.cache.invalidate(scorecard_id, revision),
-    }
-    state.hub.publish(scorecard_id, event(revision));
-    Ok(revision)
 }
 
 pub async fn create_scorecard(
@@ -164,13 +110,9 @@ pub async fn save_workflow(
         currency: scorecard.currency,
         catalog: &state.catalog,
     };
-    let mut tx = state.db.begin_write().await?;
+    let mut w = write::begin(state, scorecard.id).await?;
     let base = match id {
-        Some(id) => Some(
-            repo::get_workflow(&mut *tx, scorecard.id, id)
-                .await?
-                .ok_or(AppError::NotFound)?,
-        ),
+        Some(id) => Some(w.workflow(id).await?.ok_or(AppError::NotFound)?),
         None => None,
     };
     if let (Some(stored), Some(version)) = (&base, version)
@@ -182,14 +124,12 @@ pub async fn save_workflow(
         Ok(fields) => fields,
         Err(errors) => return Ok(Err(SaveRejection::Invalid(errors))),
     };
-    if base.is_none()
-        && repo::count_workflows(&mut *tx, scorecard.id).await? >= MAX_WORKFLOWS as i64
-    {
+    if base.is_none() && w.count().await? >= MAX_WORKFLOWS {
         let mut errors = FieldErrors::default();
         errors.add(Column::Name, full_message());
         return Ok(Err(SaveRejection::Invalid(errors)));
     }
-    if let Some(other) = repo::find_workflow_by_name(&mut *tx, scorecard.id, &fields.name).await?
+    if let Some(other) = w.workflow_named(&fields.name).await?
         && Some(other) != id
     {
         let mut errors = FieldErrors::default();
@@ -208,22 +148,26 @@ pub async fn save_workflow(
         // Nothing changed: no new version, no history entry, no event.
         return Ok(Ok(id.unwrap_or_default()));
     }
-    let (id, action) = match id {
-        Some(id) => {
-            repo::update_workflow(&mut *tx, scorecard.id, id, &fields).await?;
-            (id, "edited")
-        }
+    let (saved, action) = match id {
+        Some(id) => (
+            repo::update_workflow(&mut *w.tx, scorecard.id, id, &fields)
+                .await?
+                .ok_or(AppError::NotFound)?,
+            "edited",
+        ),
         None => (
-            repo::insert_workflow(&mut *tx, scorecard.id, &fields).await?,
+            repo::insert_workflow(&mut *w.tx, scorecard.id, &fields).await?,
             "added",
         ),
     };
+    let id = saved.id;
     history::record(
-        &mut *tx,
+        &mut *w.tx,
         NewChange::workflow(scorecard.id, id, &fields.name, actor, action, &changes),
     )
     .await?;
-    finish(state, tx, scorecard.id, Touched::Workflows(&[id])).await?;
+    w.finish(state, Touched::Known(vec![(id, Some(saved))]))
+        .await?;
     Ok(Ok(id))
 }
 
@@ -234,23 +178,21 @@ pub async fn delete_workflow(
     id: i64,
     actor: &str,
 ) -> AppResult<()> {
-    let mut tx = state.db.begin_write().await?;
-    let workflow = repo::get_workflow(&mut *tx, scorecard.id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    repo::delete_workflow(&mut *tx, scorecard.id, id).await?;
+    let mut w = write::begin(state, scorecard.id).await?;
+    let workflow = w.workflow(id).await?.ok_or(AppError::NotFound)?;
+    repo::delete_workflow(&mut *w.tx, scorecard.id, id).await?;
     let f = &workflow.fields;
     let changes = diff(Some(f), None, scorecard.currency);
     let kept = Some(snapshot(f, scorecard.currency));
     history::record(
-        &mut *tx,
+        &mut *w.tx,
         NewChange {
             snapshot: kept,
             ..NewChange::workflow(scorecard.id, id, &f.name, actor, "deleted", &changes)
         },
     )
     .await?;
-    finish(state, tx, scorecard.id, Touched::Workflows(&[id])).await?;
+    w.finish(state, Touched::Known(vec![(id, None)])).await?;
     Ok(())
 }
 
@@ -270,8 +212,8 @@ pub async fn restore_workflow(
     change_id: i64,
     actor: &str,
 ) -> AppResult<Result<i64, RestoreRejection>> {
-    let mut tx = state.db.begin_write().await?;
-    let change = history::get(&mut *tx, scorecard.id, change_id)
+    let mut w = write::begin(state, scorecard.id).await?;
+    let change = history::get(&mut *w.tx, scorecard.id, change_id)
         .await?
         .filter(|c| c.action == "deleted")
         .ok_or(AppError::NotFound)?;
@@ -280,13 +222,10 @@ pub async fn restore_workflow(
         .as_deref()
         .and_then(from_snapshot)
         .ok_or_else(|| AppError::corrupt("a deletion without a snapshot"))?;
-    if repo::count_workflows(&mut *tx, scorecard.id).await? >= MAX_WORKFLOWS as i64 {
+    if w.count().await? >= MAX_WORKFLOWS {
         return Ok(Err(RestoreRejection::Invalid(full_message())));
     }
-    if repo::find_workflow_by_name(&mut *tx, scorecard.id, &change.workflow_name)
-        .await?
-        .is_some()
-    {
+    if w.workflow_named(&change.workflow_name).await?.is_some() {
         return Ok(Err(RestoreRejection::NameTaken(change.workflow_name)));
     }
     let ctx = Context {
@@ -304,14 +243,16 @@ pub async fn restore_workflow(
             return Ok(Err(RestoreRejection::Invalid(reasons.join("; "))));
         }
     };
-    let id = repo::insert_workflow(&mut *tx, scorecard.id, &fields).await?;
+    let restored = repo::insert_workflow(&mut *w.tx, scorecard.id, &fields).await?;
+    let id = restored.id;
     let changes = diff(None, Some(&fields), scorecard.currency);
     history::record(
-        &mut *tx,
+        &mut *w.tx,
         NewChange::workflow(scorecard.id, id, &fields.name, actor, "restored", &changes),
     )
     .await?;
-    finish(state, tx, scorecard.id, Touched::Workflows(&[id])).await?;
+    w.finish(state, Touched::Known(vec![(id, Some(restored))]))
+        .await?;
     Ok(Ok(id))
 }
 
@@ -338,8 +279,8 @@ pub async fn import_csv(
         catalog: &state.catalog,
     };
     // Plan inside the write transaction, so the names matched are the names stored.
-    let mut tx = state.db.begin_write().await?;
-    let existing = repo::list_workflows(&mut *tx, scorecard.id).await?;
+    let mut w = write::begin(state, scorecard.id).await?;
+    let existing = repo::list_workflows(&mut *w.tx, scorecard.id).await?;
     let changes = match contract::plan(&parsed, &existing, ctx) {
         Ok(changes) => changes,
         Err(errors) => return Ok(Err(errors)),
@@ -365,7 +306,9 @@ pub async fn import_csv(
         let (id, fields, changed) = match change {
             Change::Add(fields) => {
                 summary.added += 1;
-                let id = repo::insert_workflow(&mut *tx, scorecard.id, fields).await?;
+                let id = repo::insert_workflow(&mut *w.tx, scorecard.id, fields)
+                    .await?
+                    .id;
                 (id, fields, diff(None, Some(fields), c))
             }
             Change::Update { id, fields } => {
@@ -375,17 +318,17 @@ pub async fn import_csv(
                     continue;
                 }
                 summary.updated += 1;
-                repo::update_workflow(&mut *tx, scorecard.id, *id, fields).await?;
+                repo::update_workflow(&mut *w.tx, scorecard.id, *id, fields).await?;
                 (*id, fields, changed)
             }
         };
         history::record(
-            &mut *tx,
+            &mut *w.tx,
             NewChange::workflow(scorecard.id, id, &fields.name, actor, "imported", &changed),
         )
         .await?;
     }
-    finish(state, tx, scorecard.id, Touched::Everything).await?;
+    w.finish(state, Touched::Everything).await?;
     Ok(Ok(summary))
 }
 
@@ -428,10 +371,10 @@ pub async fn update_settings(
     let (Ok(name), Ok(currency), Ok(ratio)) = (name, currency, ratio) else {
         return Ok(Err(errors));
     };
-    let mut tx = state.db.begin_write().await?;
+    let mut w = write::begin(state, scorecard.id).await?;
     if currency != scorecard.currency {
         if !crate::catalog::Catalog::prices_in(currency)
-            && repo::has_estimated_spend(&mut *tx, scorecard.id).await?
+            && repo::has_estimated_spend(&mut *w.tx, scorecard.id).await?
         {
             return Ok(Err(vec![(
                 "currency",
@@ -442,7 +385,7 @@ pub async fn update_settings(
             )]));
         }
         let shift = currency.minor_units as i32 - scorecard.currency.minor_units as i32;
-        if !repo::rescale_spend(&mut tx, scorecard.id, shift).await? {
+        if !repo::rescale_spend(&mut w.tx, scorecard.id, shift).await? {
             return Ok(Err(vec![(
                 "currency",
                 format!(
@@ -452,7 +395,8 @@ pub async fn update_settings(
             )]));
         }
     }
-    repo::update_settings(&mut *tx, scorecard.id, &name, currency, ratio).await?;
+    repo::update_settings(&mut *w.tx, scorecard.id, &name, currency, ratio).await?;
+    w.row_changed();
     let before = SettingsForm::of(scorecard);
     let changes: Vec<FieldChange> = [
         ("name", before.name, name),
@@ -469,17 +413,17 @@ pub async fn update_settings(
     .collect();
     if !changes.is_empty() {
         history::record(
-            &mut *tx,
+            &mut *w.tx,
             NewChange::scorecard(scorecard.id, actor, "settings", &changes, String::new()),
         )
         .await?;
     }
     let touched = if currency == scorecard.currency {
-        Touched::Workflows(&[])
+        Touched::nothing()
     } else {
         Touched::Everything
     };
-    finish(state, tx, scorecard.id, touched).await?;
+    w.finish(state, touched).await?;
     Ok(Ok(()))
 }
 
@@ -490,9 +434,10 @@ pub async fn rotate(
     kind: LinkKind,
     actor: &str,
 ) -> AppResult<Scorecard> {
-    let mut tx = state.db.begin_write().await?;
-    repo::set_token(&mut *tx, scorecard.id, kind, &token::generate()).await?;
-    let updated = repo::get_scorecard(&mut *tx, scorecard.id)
+    let mut w = write::begin(state, scorecard.id).await?;
+    repo::set_token(&mut *w.tx, scorecard.id, kind, &token::generate()).await?;
+    w.row_changed();
+    let updated = repo::get_scorecard(&mut *w.tx, scorecard.id)
         .await?
         .ok_or(AppError::NotFound)?;
     let which = match kind {
@@ -500,7 +445,7 @@ pub async fn rotate(
         LinkKind::View => "view link",
     };
     history::record(
-        &mut *tx,
+        &mut *w.tx,
         NewChange::scorecard(
             scorecard.id,
             actor,
@@ -510,7 +455,7 @@ pub async fn rotate(
         ),
     )
     .await?;
-    finish(state, tx, scorecard.id, Touched::Workflows(&[])).await?;
+    w.finish(state, Touched::nothing()).await?;
     Ok(updated)
 }
 

@@ -69,8 +69,9 @@ impl Entry {
     }
 }
 
-/// A scorecard and its workflows as stored, at one revision.
-#[derive(Debug)]
+/// A scorecard and its workflows as stored, at one revision. Cloning shares the
+/// workflows.
+#[derive(Debug, Clone)]
 pub struct Snapshot {
     pub scorecard: Scorecard,
     /// In list order.
@@ -107,43 +108,47 @@ impl Snapshot {
         }
     }
 
-    /// The next snapshot after a write: `scorecard` is the row as committed and `changed`
-    /// each workflow the write touched, as it now stands (`None`: deleted). `None` when the
-    /// change cannot be applied in memory (the currency changed, so amounts were rescaled).
-    fn patched(
-        &self,
+    /// Brings the snapshot to the state after a write: `scorecard` is the row as committed
+    /// and `changed` each workflow the write touched, as it now stands (`None`: deleted).
+    /// Returns false, leaving the snapshot as it was, when the change cannot be followed
+    /// in memory (the currency changed, so amounts were rescaled).
+    fn patch(
+        &mut self,
         scorecard: Scorecard,
         changed: Vec<(i64, Option<Workflow>)>,
         catalog: &Catalog,
-    ) -> Option<Snapshot> {
+    ) -> bool {
         if scorecard.currency != self.scorecard.currency {
-            return None;
+            return false;
         }
         let same_rules = scorecard.small_ratio == self.scorecard.small_ratio;
-        let mut next = if same_rules {
-            Snapshot {
-                entries: self.entries.clone(),
-                evals: self.evals.clone(),
-                scorecard,
-            }
-        } else {
-            self.with_scorecard(scorecard)
-        };
+        self.scorecard = scorecard;
+        if !same_rules {
+            self.evals = evaluate_all(&self.entries, &self.scorecard);
+        }
         for (id, workflow) in changed {
-            if let Some(at) = next.position(id) {
-                next.entries.remove(at);
-                next.evals.remove(at);
+            if let Some(at) = self.position(id) {
+                self.entries.remove(at);
+                self.evals.remove(at);
             }
             if let Some(workflow) = workflow {
                 let entry = Arc::new(Entry::new(workflow, catalog));
-                let at = next
+                let at = self
                     .entries
                     .partition_point(|e| e.order(&entry) == Ordering::Less);
-                next.evals.insert(at, evaluate(&entry, &next.scorecard));
-                next.entries.insert(at, entry);
+                self.evals.insert(at, evaluate(&entry, &self.scorecard));
+                self.entries.insert(at, entry);
             }
         }
-        Some(next)
+        true
+    }
+
+    /// The id of the workflow with this name key (see `name_key`).
+    pub fn find_key(&self, key: &str) -> Option<i64> {
+        self.entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.workflow.id)
     }
 
     pub fn len(&self) -> usize {
@@ -353,10 +358,16 @@ impl Cache {
         Ok(snapshot)
     }
 
+    /// The cached snapshot at exactly `revision`, if the cache holds it.
+    pub fn at(&self, id: i64, revision: i64) -> Option<Arc<Snapshot>> {
+        self.lock().fresh(id).filter(|s| s.revision() == revision)
+    }
+
     /// Called after a write committed: `scorecard` is its row as committed (at the new
-    /// revision) and `changed` every workflow the write added, updated or deleted, read
-    /// back inside the write's transaction. If the cache holds the revision just before,
-    /// the next snapshot is built from it in memory; otherwise the next request loads it.
+    /// revision) and `changed` every workflow the write added, updated or deleted, as
+    /// committed. If the cache holds the revision just before, it is brought up to date in
+    /// memory: in place when no request holds it, else on a copy sharing the unchanged
+    /// workflows. Otherwise the next request loads it.
     pub fn apply(
         &self,
         catalog: &Catalog,
@@ -364,15 +375,14 @@ impl Cache {
         changed: Vec<(i64, Option<Workflow>)>,
     ) {
         let (id, revision) = (scorecard.id, scorecard.revision);
-        let held = self.lock().fresh(id);
-        let next = held
-            .filter(|held| held.revision() == revision - 1)
-            .and_then(|held| held.patched(scorecard, changed, catalog));
         let mut inner = self.lock();
-        match next {
-            Some(next) => inner.fill(&Arc::new(next)),
-            None => inner.invalidate(id, revision),
+        if let Some(Slot::Fresh { snapshot, .. }) = inner.slots.get_mut(&id)
+            && snapshot.revision() == revision - 1
+            && Arc::make_mut(snapshot).patch(scorecard, changed, catalog)
+        {
+            return;
         }
+        inner.invalidate(id, revision);
     }
 
     /// Called after a write to the scorecard committed at `revision` that the cache cannot
@@ -465,9 +475,11 @@ mod tests {
             (1, None),
             (4, Some(workflow(4, "beta two", 200))),
         ];
-        let patched = start
-            .patched(scorecard(2), changed, &catalog)
-            .expect("same currency");
+        let mut patched = start;
+        assert!(
+            patched.patch(scorecard(2), changed, &catalog),
+            "same currency"
+        );
         let loaded = Snapshot::new(
             scorecard(2),
             vec![
@@ -491,14 +503,16 @@ mod tests {
         let start = Snapshot::new(scorecard(1), vec![small.clone()], &catalog);
         let mut cheaper = scorecard(2);
         cheaper.small_ratio = Ratio::parse("0.5").unwrap();
-        let patched = start.patched(cheaper.clone(), vec![], &catalog).unwrap();
+        let mut patched = start.clone();
+        assert!(patched.patch(cheaper.clone(), vec![], &catalog));
         let loaded = Snapshot::new(cheaper, vec![small], &catalog);
         assert_eq!(patched.evals, loaded.evals);
         assert_ne!(patched.evals, start.evals, "the ratio changes the leakage");
 
         let mut euros = scorecard(3);
         euros.currency = Currency::parse("EUR").unwrap();
-        assert!(patched.patched(euros, vec![], &catalog).is_none());
+        assert!(!patched.patch(euros, vec![], &catalog));
+        assert_eq!(patched.revision(), 2, "left as it was");
     }
 
     #[test]

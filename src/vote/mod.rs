@@ -10,15 +10,13 @@ use crate::history::model::FieldChange;
 use crate::history::repo::{self as history, NewChange};
 use crate::scorecard::model::{Scorecard, Verdict};
 use crate::scorecard::repo as scorecards;
-use crate::scorecard::service::Touched;
+use crate::scorecard::write::{self, Touched, Write};
 use model::Tally;
 
 /// Ends a change to votes: they are not part of the cached scorecard, so no workflow is
 /// touched.
-async fn finish(state: &AppState, tx: crate::db::WriteTx, scorecard_id: i64) -> AppResult<()> {
-    crate::scorecard::service::finish(state, tx, scorecard_id, Touched::Workflows(&[]))
-        .await
-        .map(|_| ())
+async fn finish(state: &AppState, w: Write) -> AppResult<()> {
+    w.finish(state, Touched::nothing()).await.map(|_| ())
 }
 
 /// Opens a vote on a workflow, unless one is already open there.
@@ -28,14 +26,14 @@ pub async fn open(
     workflow_id: i64,
     actor: &str,
 ) -> AppResult<()> {
-    let mut tx = state.db.begin_write().await?;
-    scorecards::get_workflow(&mut *tx, scorecard.id, workflow_id)
+    let mut w = write::begin(state, scorecard.id).await?;
+    scorecards::get_workflow(&mut *w.tx, scorecard.id, workflow_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if repo::open_vote(&mut *tx, workflow_id).await?.is_none() {
-        repo::insert(&mut *tx, scorecard.id, workflow_id, actor).await?;
+    if repo::open_vote(&mut *w.tx, workflow_id).await?.is_none() {
+        repo::insert(&mut *w.tx, scorecard.id, workflow_id, actor).await?;
     }
-    finish(state, tx, scorecard.id).await
+    finish(state, w).await
 }
 
 /// Casts or changes a participant's ballot in an open vote. Returns false when the vote
@@ -48,15 +46,15 @@ pub async fn cast(
     voter_name: &str,
     verdict: Verdict,
 ) -> AppResult<bool> {
-    let mut tx = state.db.begin_write().await?;
-    let vote = repo::get(&mut *tx, scorecard.id, vote_id)
+    let mut w = write::begin(state, scorecard.id).await?;
+    let vote = repo::get(&mut *w.tx, scorecard.id, vote_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if vote.revealed {
         return Ok(false);
     }
-    repo::cast(&mut *tx, vote_id, participant, voter_name, verdict).await?;
-    finish(state, tx, scorecard.id).await?;
+    repo::cast(&mut *w.tx, vote_id, participant, voter_name, verdict).await?;
+    finish(state, w).await?;
     Ok(true)
 }
 
@@ -67,18 +65,18 @@ pub async fn reveal(
     vote_id: i64,
     actor: &str,
 ) -> AppResult<()> {
-    let mut tx = state.db.begin_write().await?;
-    let vote = repo::get(&mut *tx, scorecard.id, vote_id)
+    let mut w = write::begin(state, scorecard.id).await?;
+    let vote = repo::get(&mut *w.tx, scorecard.id, vote_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if vote.revealed {
         return Ok(());
     }
-    let workflow = scorecards::get_workflow(&mut *tx, scorecard.id, vote.workflow_id)
+    let workflow = scorecards::get_workflow(&mut *w.tx, scorecard.id, vote.workflow_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    repo::reveal(&mut *tx, vote_id).await?;
-    let ballots = repo::ballots(&mut *tx, vote_id).await?;
+    repo::reveal(&mut *w.tx, vote_id).await?;
+    let ballots = repo::ballots(&mut *w.tx, vote_id).await?;
     let tally = Tally::of(&ballots);
     let votes: Vec<FieldChange> = ballots
         .iter()
@@ -89,7 +87,7 @@ pub async fn reveal(
         })
         .collect();
     history::record(
-        &mut *tx,
+        &mut *w.tx,
         NewChange {
             note: tally.summary(),
             ..NewChange::workflow(
@@ -103,5 +101,5 @@ pub async fn reveal(
         },
     )
     .await?;
-    finish(state, tx, scorecard.id).await
+    finish(state, w).await
 }

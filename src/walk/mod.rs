@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::live::LiveEvent;
 use crate::scorecard::model::Scorecard;
 use crate::scorecard::repo;
-use crate::scorecard::service::{self, Touched};
+use crate::scorecard::write::{self, Touched};
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
@@ -39,30 +39,25 @@ pub async fn move_to(
     workflow_id: i64,
     decided: Option<i64>,
 ) -> AppResult<()> {
-    let mut tx = state.db.begin_write().await?;
+    let mut w = write::begin(state, scorecard.id).await?;
     if let Some(id) = decided
-        && !repo::set_decided(&mut *tx, scorecard.id, id, true).await?
+        && !repo::set_decided(&mut *w.tx, scorecard.id, id, true).await?
     {
         return Err(AppError::NotFound);
     }
-    repo::get_workflow(&mut *tx, scorecard.id, workflow_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    repo::set_walk_position(&mut *tx, scorecard.id, workflow_id).await?;
+    w.workflow(workflow_id).await?.ok_or(AppError::NotFound)?;
+    repo::set_walk_position(&mut *w.tx, scorecard.id, workflow_id).await?;
+    w.row_changed();
     let touched: &[i64] = match &decided {
         Some(id) => std::slice::from_ref(id),
         None => &[],
     };
-    service::finish_with(
-        state,
-        tx,
-        scorecard.id,
-        Touched::Workflows(touched),
-        |revision| LiveEvent::Walk {
+    w.finish_with(state, Touched::ReadBack(touched), |revision| {
+        LiveEvent::Walk {
             revision,
             workflow_id,
-        },
-    )
+        }
+    })
     .await?;
     Ok(())
 }

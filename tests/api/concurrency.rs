@@ -125,3 +125,68 @@ async fn fifty_participants_making_twenty_edits_each_lose_nothing() {
         .unwrap();
     assert_eq!(edited, i64::from(total_applied));
 }
+
+/// With nothing of the scorecard in memory (as when a save races a load), a save checks
+/// names, versions and the workflow cap against the database itself.
+#[tokio::test]
+async fn saves_check_names_and_versions_against_the_database_when_memory_lags() {
+    use scorecard::scorecard::input::{Column, RawWorkflow};
+    use scorecard::scorecard::service::{self, SaveRejection};
+
+    let app = TestApp::spawn().await;
+    let edit = app.create_scorecard("Cold", "USD").await;
+    for name in ["Alpha", "Beta"] {
+        app.add_workflow(&edit, &[("name", name)])
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+    }
+    let token = crate::helpers::token_of(&edit);
+    let (snapshot, _) = app
+        .state
+        .cache
+        .open(&app.state.db, &app.state.catalog, token)
+        .await
+        .unwrap()
+        .unwrap();
+    let scorecard = snapshot.scorecard.clone();
+    let alpha = snapshot
+        .workflows()
+        .find(|w| w.fields.name == "Alpha")
+        .unwrap()
+        .clone();
+    drop(snapshot);
+    // No snapshot may be kept from now on: every write reads the database.
+    app.state.cache.invalidate(scorecard.id, i64::MAX);
+
+    let mut raw = RawWorkflow::default();
+    raw.set(Column::Name, "BETA");
+    let taken = service::save_workflow(&app.state, &scorecard, Some(alpha.id), Some(1), &raw, "t")
+        .await
+        .unwrap();
+    assert!(
+        matches!(&taken, Err(SaveRejection::Invalid(e)) if format!("{e:?}").contains("already a workflow")),
+        "{taken:?}"
+    );
+
+    let mut raw = RawWorkflow::default();
+    raw.set(Column::Owner, "Grace Hopper");
+    let saved = service::save_workflow(&app.state, &scorecard, Some(alpha.id), Some(1), &raw, "t")
+        .await
+        .unwrap();
+    assert!(matches!(saved, Ok(id) if id == alpha.id), "{saved:?}");
+    let stale = service::save_workflow(&app.state, &scorecard, Some(alpha.id), Some(1), &raw, "t")
+        .await
+        .unwrap();
+    assert!(matches!(stale, Err(SaveRejection::Stale(w)) if w.version == 2));
+
+    let json = app.get_json(&format!("{edit}/scorecard.json")).await;
+    let row = json["workflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "Alpha")
+        .unwrap()
+        .clone();
+    assert_eq!(row["owner"], "Grace Hopper");
+    assert_eq!(row["version"], 2);
+}
