@@ -114,7 +114,7 @@ fn measure_pages(snapshot: &Snapshot) -> usize {
 #[inline(never)]
 fn measure_json(snapshot: &Snapshot) -> usize {
     let report = Report::compute(evaluated(snapshot));
-    serde_json::to_vec(&report.to_json()).map_or(0, |json| json.len())
+    report.into_json_chunks().map(|chunk| chunk.len()).sum()
 }
 
 fn main() {

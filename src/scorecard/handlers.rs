@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Form;
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -214,7 +215,16 @@ pub async fn show(
 pub async fn json(access: Access, uri: Uri, headers: HeaderMap) -> AppResult<Response> {
     conditional(&access, &uri, &headers, || {
         let report = Report::compute(access.snapshot.clone());
-        Ok(Json(report.to_json()).into_response())
+        // Streamed: each chunk is serialised when the connection can take it, so many
+        // clients reading a large scorecard at once hold a chunk each, not the whole file.
+        let chunks = report
+            .into_json_chunks()
+            .map(|chunk| Ok::<_, std::convert::Infallible>(Bytes::from(chunk)));
+        Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            Body::from_stream(futures_util::stream::iter(chunks)),
+        )
+            .into_response())
     })
 }
 

@@ -58,10 +58,20 @@ impl Report {
         m.to_decimal(self.scorecard().currency)
     }
 
-    pub fn to_json(&self) -> ScorecardJson<'_> {
+    /// `scorecard.json` in chunks: the summary, then the workflows a few hundred at a time,
+    /// so a large scorecard is never held whole in memory.
+    pub fn into_json_chunks(self) -> JsonChunks {
+        JsonChunks {
+            report: self,
+            next: 0,
+            started: false,
+        }
+    }
+
+    fn summary_json(&self) -> SummaryJson<'_> {
         let t = &self.totals;
         let share = |m: Money| t.share_of_total(m).map(Share::to_decimal);
-        ScorecardJson {
+        SummaryJson {
             name: &self.scorecard().name,
             currency: self.scorecard().currency.code,
             small_to_frontier_ratio: self.scorecard().small_ratio.to_string(),
@@ -79,7 +89,6 @@ impl Report {
             overrides: t.overrides,
             score: t.score,
             level: t.level().map(|l| l.label()),
-            workflows: self.rows().map(|r| self.row_json(r)).collect(),
         }
     }
 
@@ -127,9 +136,60 @@ impl Report {
     }
 }
 
-/// `scorecard.json`: the contract of the product design, field for field.
+/// How many workflows go into one chunk of `scorecard.json` (about 80 KB).
+const JSON_ROWS_PER_CHUNK: usize = 100;
+
+/// The chunks of `scorecard.json`, in order; see `Report::into_json_chunks`. Joined, they
+/// are one JSON object: the summary's fields, then `workflows`.
+pub struct JsonChunks {
+    report: Report,
+    next: usize,
+    started: bool,
+}
+
+impl Iterator for JsonChunks {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        let report = &self.report;
+        let mut out = Vec::new();
+        if !self.started {
+            self.started = true;
+            // The summary as an object, left open for the workflows.
+            out = to_json(&report.summary_json());
+            out.pop();
+            out.extend_from_slice(b",\"workflows\":[");
+        } else if self.next > report.len() {
+            return None;
+        }
+        let end = (self.next + JSON_ROWS_PER_CHUNK).min(report.len());
+        for index in self.next..end {
+            if index > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&to_json(&report.row_json(report.row(index))));
+        }
+        if end == report.len() {
+            out.extend_from_slice(b"]}");
+            // Nothing follows.
+            self.next = report.len() + 1;
+        } else {
+            self.next = end;
+        }
+        Some(out)
+    }
+}
+
+/// Serialises one value of this module's JSON types, which cannot fail: they hold only
+/// strings, numbers, booleans and maps with string keys.
+fn to_json(value: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// `scorecard.json`: the contract of the product design, field for field. The summary,
+/// followed by `workflows`, one `WorkflowJson` each.
 #[derive(Serialize)]
-pub struct ScorecardJson<'a> {
+pub struct SummaryJson<'a> {
     pub name: &'a str,
     pub currency: &'a str,
     pub small_to_frontier_ratio: String,
@@ -147,7 +207,6 @@ pub struct ScorecardJson<'a> {
     pub overrides: u32,
     pub score: Option<u32>,
     pub level: Option<&'static str>,
-    pub workflows: Vec<WorkflowJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -190,4 +249,70 @@ pub struct WorkflowJson<'a> {
     pub earning: String,
     pub at_risk: String,
     pub leakage: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::scorecard::model::{Scorecard, Tier, Workflow, WorkflowFields};
+    use crate::scorecard::money::{Currency, Ratio};
+
+    fn report(n: usize) -> Report {
+        let scorecard = Scorecard {
+            id: 1,
+            name: "Chunks".into(),
+            currency: Currency::USD,
+            small_ratio: Ratio::DEFAULT,
+            edit_token: "e".into(),
+            view_token: "v".into(),
+            revision: 1,
+            walk_workflow_id: None,
+        };
+        let workflows = (0..n)
+            .map(|i| {
+                let mut fields = WorkflowFields::blank(Tier::Small);
+                fields.name = format!("W{i:04} \"quoted\"");
+                fields.monthly_spend = Money(i as i64 * 100);
+                Workflow {
+                    id: i as i64 + 1,
+                    version: 1,
+                    decided: false,
+                    fields,
+                }
+            })
+            .collect();
+        Report::compute(Arc::new(Snapshot::new(
+            scorecard,
+            workflows,
+            &Catalog::bundled(),
+        )))
+    }
+
+    fn joined(n: usize) -> (usize, serde_json::Value) {
+        let chunks: Vec<Vec<u8>> = report(n).into_json_chunks().collect();
+        let bytes = chunks.concat();
+        let json = serde_json::from_slice(&bytes).expect("the chunks join into one JSON value");
+        (chunks.len(), json)
+    }
+
+    #[test]
+    fn scorecard_json_comes_in_chunks_that_join_into_the_whole_document() {
+        for n in [0, 1, JSON_ROWS_PER_CHUNK, JSON_ROWS_PER_CHUNK + 1, 250] {
+            let (chunks, json) = joined(n);
+            assert_eq!(
+                chunks,
+                1 + n.saturating_sub(1) / JSON_ROWS_PER_CHUNK,
+                "n = {n}"
+            );
+            let rows = json["workflows"].as_array().expect("a workflows array");
+            assert_eq!(rows.len(), n);
+            assert_eq!(json["name"], "Chunks");
+            // Highest spend first, every row whole.
+            if n > 0 {
+                assert_eq!(rows[0]["name"], format!("W{:04} \"quoted\"", n - 1));
+                assert_eq!(rows[n - 1]["monthly_spend"], "0.00");
+            }
+        }
+    }
 }

@@ -128,6 +128,8 @@ impl Write {
             Touched::Everything => None,
         };
         self.tx.commit().await?;
+        // Let go of the old snapshot first, so the cache can update it in place.
+        drop(self.known);
         let revision = self.scorecard.revision;
         match changed {
             Some(rows) => state.cache.apply(&state.catalog, self.scorecard, rows),

@@ -38,9 +38,12 @@ async fn the_table_shows_100_rows_a_page_while_totals_cover_every_workflow() {
     assert!(last.body.contains("Workflow 00000") && last.body.contains("USD 281,125.00"));
     let beyond = app.get(&format!("{edit}?page=99")).await;
     assert!(beyond.body.contains("Page 3 of 3"));
-    // The JSON keeps every workflow.
-    let json = app.get_json(&format!("{edit}/scorecard.json")).await;
+    // The JSON keeps every workflow (it is sent in chunks of 100).
+    let response = app.get(&format!("{edit}/scorecard.json")).await;
+    assert_eq!(response.headers[header::CONTENT_TYPE], "application/json");
+    let json = response.json();
     assert_eq!(json["workflows"].as_array().unwrap().len(), 250);
+    assert_eq!(json["workflows"][249]["name"], "Workflow 00000");
 }
 
 #[tokio::test]
