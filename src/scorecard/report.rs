@@ -25,7 +25,7 @@ pub struct Report {
 impl Report {
     /// Totals the snapshot's evaluated workflows: run on every request.
     pub fn compute(snapshot: Arc<Snapshot>) -> Report {
-        let totals = rules::totals(snapshot.evaluated().map(|(w, e)| (&w.fields, e)));
+        let totals = rules::totals(snapshot.evaluations());
         Report { snapshot, totals }
     }
 

@@ -179,6 +179,10 @@ pub struct Evaluation {
     pub verdict: Verdict,
     pub in_value_zone: bool,
     pub flags: Flags,
+    /// The tier the workflow runs on today, as entered.
+    pub current_tier: Tier,
+    /// The facilitator overrode the tier or the verdict.
+    pub overridden: bool,
     pub cost_at_recommended: Money,
     pub earning: Money,
     pub at_risk: Money,
@@ -249,6 +253,8 @@ pub fn evaluate(fields: &WorkflowFields, pricing: Pricing, ratio: Ratio) -> Eval
         verdict,
         in_value_zone: in_value_zone(&fields.answers),
         flags,
+        current_tier: current,
+        overridden: fields.has_override(),
         cost_at_recommended,
         earning,
         at_risk,
@@ -331,8 +337,9 @@ impl Totals {
     }
 }
 
-/// Adds up the evaluated workflows of a scorecard.
-pub fn totals<'a>(rows: impl IntoIterator<Item = (&'a WorkflowFields, &'a Evaluation)>) -> Totals {
+/// Adds up the evaluated workflows of a scorecard. An evaluation carries everything this
+/// needs, so totalling reads one compact array and no workflow.
+pub fn totals<'a>(evals: impl IntoIterator<Item = &'a Evaluation>) -> Totals {
     let mut t = Totals {
         workflows: 0,
         total_spend: Money::ZERO,
@@ -348,13 +355,13 @@ pub fn totals<'a>(rows: impl IntoIterator<Item = (&'a WorkflowFields, &'a Evalua
     // The four score components, weighted by spend and, separately, by count.
     let mut by_spend = [0_i128; 4];
     let mut by_count = [0_i128; 4];
-    for (fields, eval) in rows {
+    for eval in evals {
         t.workflows += 1;
         t.total_spend = t.total_spend + eval.spend;
         t.earning = t.earning + eval.earning;
         t.at_risk = t.at_risk + eval.at_risk;
         t.leakage = t.leakage + eval.leakage;
-        if fields.current_tier == Tier::Frontier {
+        if eval.current_tier == Tier::Frontier {
             t.frontier_spend = t.frontier_spend + eval.spend;
             if eval.in_value_zone {
                 t.frontier_value_zone_spend = t.frontier_value_zone_spend + eval.spend;
@@ -365,13 +372,13 @@ pub fn totals<'a>(rows: impl IntoIterator<Item = (&'a WorkflowFields, &'a Evalua
             Verdict::Pause => t.counts.pause += 1,
             Verdict::Kill => t.counts.kill += 1,
         }
-        if fields.has_override() {
+        if eval.overridden {
             t.overrides += 1;
         }
         let met = [
-            !fields.owner.is_empty(),
-            !fields.metric.is_empty(),
-            fields.current_tier == eval.recommended_tier,
+            !eval.flags.contains(Flag::NoOwner),
+            !eval.flags.contains(Flag::NoMetric),
+            eval.current_tier == eval.recommended_tier,
             eval.verdict == Verdict::Fund,
         ];
         for (i, ok) in met.into_iter().enumerate() {
@@ -617,7 +624,7 @@ mod tests {
             .iter()
             .map(|(w, s)| evaluate(w, Pricing::entered(Money(*s)), Ratio::DEFAULT))
             .collect();
-        totals(rows.iter().map(|(w, _)| w).zip(evals.iter()))
+        totals(&evals)
     }
 
     #[test]
@@ -712,7 +719,7 @@ mod tests {
         use crate::scorecard::money::MAX_MINOR;
         let w = funded(Tier::Small, answers(false, false, true));
         let e = evaluate(&w, Pricing::entered(Money(MAX_MINOR)), Ratio::DEFAULT);
-        let t = totals((0..MAX_WORKFLOWS).map(|_| (&w, &e)));
+        let t = totals((0..MAX_WORKFLOWS).map(|_| &e));
         assert_eq!(t.total_spend, Money(MAX_MINOR * MAX_WORKFLOWS as i64));
         assert_eq!(t.score, Some(100));
     }

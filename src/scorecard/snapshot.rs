@@ -174,6 +174,11 @@ impl Snapshot {
         self.entries.iter().map(|e| &e.workflow).zip(&self.evals)
     }
 
+    /// What the rules make of each workflow, in list order.
+    pub fn evaluations(&self) -> &[Evaluation] {
+        &self.evals
+    }
+
     /// The workflow at a position and its evaluation. Panics if out of range, like
     /// indexing.
     pub fn row(&self, index: usize) -> (&Workflow, &Evaluation) {
