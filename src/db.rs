@@ -41,8 +41,11 @@ impl Database {
             .synchronous(synchronous.into())
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
+        // An in-process SQLite connection cannot drop like a network one; testing it
+        // before each use would cost a round trip to its thread on every request.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             // Form posts queue for the writer; give them as long as SQLite would.
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
@@ -50,6 +53,7 @@ impl Database {
         sqlx::migrate!().run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
         Ok(Database { read, write })
