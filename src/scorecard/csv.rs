@@ -234,10 +234,13 @@ struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     fn new(bytes: &'a [u8]) -> Self {
+        // Lines end in LF or CRLF; a file without a single LF is from classic Mac OS, whose
+        // lines end in a lone CR.
+        let end = if bytes.contains(&b'\n') { b'\n' } else { b'\r' };
         let newlines = bytes
             .iter()
             .enumerate()
-            .filter_map(|(i, b)| (*b == b'\n').then_some(i))
+            .filter_map(|(i, b)| (*b == end).then_some(i))
             .collect();
         LineIndex { bytes, newlines }
     }
@@ -406,5 +409,21 @@ mod tests {
         );
         let errors = parse(b"name,current_tier\n\xff\xfe,small\n").unwrap_err();
         assert!(errors[0].message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn lines_are_counted_in_files_from_classic_mac_os_too() {
+        let catalog = Catalog::bundled();
+        // Lines end in a lone CR; the second row's quoted cell spans two of them.
+        let file = b"name,current_tier,next_step\rGood,small,\"one\rtwo\"\rBad,large,x\r";
+        let parsed = parse(file).unwrap();
+        assert_eq!(parsed.rows[0].0, 2);
+        assert_eq!(parsed.rows[0].1.get(Column::NextStep), Some("one\rtwo"));
+        let errors = plan(&parsed, &[], ctx(&catalog)).unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![4]);
+        // With LF line ends, a CR inside a cell is not a line end.
+        let file = b"name,current_tier,next_step\nGood,small,\"one\rtwo\"\nBad,large,x\n";
+        let errors = plan(&parse(file).unwrap(), &[], ctx(&catalog)).unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), vec![3]);
     }
 }
