@@ -338,43 +338,30 @@ impl Totals {
 }
 
 /// Adds up the evaluated workflows of a scorecard. An evaluation carries everything this
-/// needs, so totalling reads one compact array and no workflow.
+/// needs, so totalling reads one compact array and no workflow. It runs on every request
+/// over every workflow, so the loop only adds: no sum can overflow an `i64` (amounts are
+/// at most `MAX_MINOR`, a scorecard holds at most `MAX_WORKFLOWS`).
 pub fn totals<'a>(evals: impl IntoIterator<Item = &'a Evaluation>) -> Totals {
-    let mut t = Totals {
-        workflows: 0,
-        total_spend: Money::ZERO,
-        earning: Money::ZERO,
-        at_risk: Money::ZERO,
-        leakage: Money::ZERO,
-        frontier_spend: Money::ZERO,
-        frontier_value_zone_spend: Money::ZERO,
-        counts: Counts::default(),
-        overrides: 0,
-        score: None,
-    };
-    // The four score components, weighted by spend and, separately, by count.
-    let mut by_spend = [0_i128; 4];
-    let mut by_count = [0_i128; 4];
+    let (mut workflows, mut overrides) = (0_u32, 0_u32);
+    let [mut total, mut earning, mut at_risk, mut leakage] = [0_i64; 4];
+    let (mut frontier, mut frontier_value_zone) = (0_i64, 0_i64);
+    let mut by_verdict = [0_u32; 3];
+    // The four score components (owned, measured, on the recommended tier, funded),
+    // weighted by spend and, separately, by count.
+    let mut by_spend = [0_i64; 4];
+    let mut by_count = [0_i64; 4];
     for eval in evals {
-        t.workflows += 1;
-        t.total_spend = t.total_spend + eval.spend;
-        t.earning = t.earning + eval.earning;
-        t.at_risk = t.at_risk + eval.at_risk;
-        t.leakage = t.leakage + eval.leakage;
-        if eval.current_tier == Tier::Frontier {
-            t.frontier_spend = t.frontier_spend + eval.spend;
-            if eval.in_value_zone {
-                t.frontier_value_zone_spend = t.frontier_value_zone_spend + eval.spend;
-            }
-        }
-        match eval.verdict {
-            Verdict::Fund => t.counts.fund += 1,
-            Verdict::Pause => t.counts.pause += 1,
-            Verdict::Kill => t.counts.kill += 1,
-        }
-        if eval.overridden {
-            t.overrides += 1;
-        }
+        let spend = eval.spend.0;
+        workflows += 1;
+        total += spend;
+        earning += eval.earning.0;
+        at_risk += eval.at_risk.0;
+        leakage += eval.leakage.0;
+        let on_frontier = i64::from(eval.current_tier == Tier::Frontier);
+        frontier += spend * on_frontier;
+        frontier_value_zone += spend * on_frontier * i64::from(eval.in_value_zone);
+        by_verdict[eval.verdict as usize] += 1;
+        overrides += u32::from(eval.overridden);
         let met = [
             !eval.flags.contains(Flag::NoOwner),
             !eval.flags.contains(Flag::NoMetric),
@@ -382,22 +369,41 @@ pub fn totals<'a>(evals: impl IntoIterator<Item = &'a Evaluation>) -> Totals {
             eval.verdict == Verdict::Fund,
         ];
         for (i, ok) in met.into_iter().enumerate() {
-            if ok {
-                by_spend[i] += i128::from(eval.spend.0);
-                by_count[i] += 1;
-            }
+            by_spend[i] += spend * i64::from(ok);
+            by_count[i] += i64::from(ok);
         }
     }
-    if t.workflows > 0 {
-        let (sum, whole): (i128, i128) = if t.total_spend.0 > 0 {
-            (by_spend.iter().sum(), i128::from(t.total_spend.0))
+    let score = (workflows > 0).then(|| {
+        let (sum, whole): (i128, i128) = if total > 0 {
+            (
+                by_spend.iter().map(|&s| i128::from(s)).sum(),
+                i128::from(total),
+            )
         } else {
-            (by_count.iter().sum(), i128::from(t.workflows))
+            (
+                by_count.iter().map(|&c| i128::from(c)).sum(),
+                i128::from(workflows),
+            )
         };
         // The mean of four shares, times 100: 100 × sum / (4 × whole).
-        t.score = Some(div_round_half_up(100 * sum, 4 * whole) as u32);
+        div_round_half_up(100 * sum, 4 * whole) as u32
+    });
+    Totals {
+        workflows,
+        total_spend: Money(total),
+        earning: Money(earning),
+        at_risk: Money(at_risk),
+        leakage: Money(leakage),
+        frontier_spend: Money(frontier),
+        frontier_value_zone_spend: Money(frontier_value_zone),
+        counts: Counts {
+            fund: by_verdict[Verdict::Fund as usize],
+            pause: by_verdict[Verdict::Pause as usize],
+            kill: by_verdict[Verdict::Kill as usize],
+        },
+        overrides,
+        score,
     }
-    t
 }
 
 #[cfg(test)]
