@@ -10,6 +10,7 @@ pub mod layers;
 pub mod lookups;
 pub mod metrics;
 pub mod mirror;
+pub mod page;
 pub mod pages;
 pub mod participant;
 
