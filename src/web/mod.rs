@@ -5,6 +5,7 @@ pub mod access;
 pub mod admin;
 pub mod assets;
 pub mod conditional;
+pub mod escape;
 pub mod health;
 pub mod layers;
 pub mod lookups;
