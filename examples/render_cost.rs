@@ -13,7 +13,6 @@
 
 use std::sync::Arc;
 
-use askama::Template;
 use scorecard::catalog::Catalog;
 use scorecard::scorecard::model::{
     Answers, Override, Scorecard, Tier, Verdict, Workflow, WorkflowFields,
@@ -105,7 +104,7 @@ fn measure_pages(snapshot: &Snapshot) -> usize {
     let mut bytes = 0;
     for page in 1..=pages {
         let view = ScorecardPage::new(&report, "/v/x".into(), None, None, page, "");
-        bytes += view.render().map_or(0, |html| html.len());
+        bytes += view.to_html().map_or(0, |html| html.len());
     }
     bytes
 }

@@ -208,7 +208,7 @@ pub async fn show(
             q.page.unwrap_or(1),
             q.q.as_deref().unwrap_or_default(),
         );
-        render(StatusCode::OK, &page)
+        Ok(Html(page.to_html()?).into_response())
     })
 }
 

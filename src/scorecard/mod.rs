@@ -10,6 +10,7 @@ pub mod report;
 pub mod rules;
 pub mod service;
 pub mod snapshot;
+pub mod table;
 pub mod token;
 pub mod views;
 pub mod write;

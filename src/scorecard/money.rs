@@ -103,46 +103,184 @@ pub struct Shown {
     currency: Currency,
 }
 
-impl fmt::Display for Shown {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = self.currency.minor_units;
-        let unit = 10_u64.pow(digits);
+impl Shown {
+    /// Writes the text in a few pieces, each a slice of a table of digits checked as text
+    /// when compiled: nothing goes through `core::fmt` and no byte is checked at run time.
+    /// Into a `String`, every piece is a short copy of a length known when compiled, which
+    /// matters on the scorecard page (two amounts per row). `Display` writes the same.
+    #[inline(always)]
+    pub fn write_to<W: fmt::Write + ?Sized>(self, out: &mut W) -> fmt::Result {
+        if self.money.0 < 0 {
+            out.write_str("-")?;
+        }
+        let code = self.currency.code;
+        match code.get(..3) {
+            // ISO 4217 codes are three letters.
+            Some(three) if code.len() == 3 => out.write_str(three)?,
+            _ => out.write_str(code)?,
+        }
+        out.write_str(" ")?;
         let abs = self.money.0.unsigned_abs();
-        let (whole, frac) = (abs / unit, abs % unit);
-        // The whole part, grouped by thousands, built right to left.
-        let mut buf = [0_u8; 32];
-        let mut at = buf.len();
-        let mut rest = whole;
-        let mut count = 0;
-        loop {
-            if count > 0 && count % 3 == 0 {
-                at -= 1;
-                buf[at] = b',';
+        match self.currency.minor_units {
+            // Cents, as in most currencies: the point and both digits in one piece.
+            2 => {
+                write_grouped(out, abs / 100)?;
+                let start = 3 * (abs % 100) as usize;
+                out.write_str(&POINT_PAIRS[start..start + 3])
             }
-            at -= 1;
-            buf[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            count += 1;
-            if rest == 0 {
-                break;
+            places => {
+                let places = places.min(MAX_PLACES);
+                let unit = 10_u64.pow(places);
+                write_grouped(out, abs / unit)?;
+                if places > 0 {
+                    out.write_str(".")?;
+                    write_padded(out, abs % unit, places)?;
+                }
+                Ok(())
             }
         }
-        let grouped = std::str::from_utf8(&buf[at..]).map_err(|_| fmt::Error)?;
-        let sign = if self.money.0 < 0 { "-" } else { "" };
-        if digits == 0 {
-            write!(f, "{sign}{} {grouped}", self.currency.code)
-        } else {
-            write!(
-                f,
-                "{sign}{} {grouped}.{frac:0width$}",
-                self.currency.code,
-                width = digits as usize
-            )
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+impl askama::FastWritable for Shown {
+    /// Rendered by `PageHtml`, straight into the page's buffer.
+    fn write_into(
+        &self,
+        dest: &mut dyn fmt::Write,
+        values: &dyn askama::Values,
+    ) -> askama::Result<()> {
+        match crate::web::page::lent(values) {
+            Some(mut html) => Ok(self.write_to(&mut *html)?),
+            None => Ok(self.write_to(dest)?),
         }
     }
 }
 
 impl askama::filters::HtmlSafe for Shown {}
+
+/// The most minor units an amount is shown with: 10 to that power fits a `u64`.
+const MAX_PLACES: u32 = 19;
+
+/// A whole number grouped by thousands (`12,500`): the first group without its leading
+/// zeros, then every further one with its comma. Below a billion, nearly every amount,
+/// without a loop.
+#[inline(always)]
+fn write_grouped<W: fmt::Write + ?Sized>(out: &mut W, n: u64) -> fmt::Result {
+    match n {
+        0..THOUSAND => write_leading(out, n),
+        THOUSAND..MILLION => {
+            write_leading(out, n / THOUSAND)?;
+            write_comma_group(out, n)
+        }
+        MILLION..BILLION => {
+            write_leading(out, n / MILLION)?;
+            write_comma_group(out, n / THOUSAND)?;
+            write_comma_group(out, n)
+        }
+        _ => write_grouped_billions(out, n),
+    }
+}
+
+#[inline(never)]
+fn write_grouped_billions<W: fmt::Write + ?Sized>(out: &mut W, n: u64) -> fmt::Result {
+    write_grouped(out, n / BILLION)?;
+    write_comma_group(out, n / MILLION)?;
+    write_comma_group(out, n / THOUSAND)?;
+    write_comma_group(out, n)
+}
+
+const THOUSAND: u64 = 1_000;
+const MILLION: u64 = 1_000_000;
+const BILLION: u64 = 1_000_000_000;
+
+/// A number below 1000 without leading zeros.
+#[inline]
+fn write_leading<W: fmt::Write + ?Sized>(out: &mut W, n: u64) -> fmt::Result {
+    match n {
+        100.. => write_digits::<W, 3>(out, n),
+        10.. => write_digits::<W, 2>(out, n),
+        _ => write_digits::<W, 1>(out, n),
+    }
+}
+
+/// `n` (below `10^width`) in exactly `width` digits, leading zeros kept, three at a time.
+fn write_padded<W: fmt::Write + ?Sized>(out: &mut W, n: u64, width: u32) -> fmt::Result {
+    match width {
+        0 => Ok(()),
+        1 => write_digits::<W, 1>(out, n),
+        2 => write_digits::<W, 2>(out, n),
+        3 => write_digits::<W, 3>(out, n),
+        _ => {
+            write_padded(out, n / 1000, width - 3)?;
+            write_digits::<W, 3>(out, n)
+        }
+    }
+}
+
+/// The last `WIDTH` (1 to 3) digits of `n % 1000`, zero-padded. A width known when
+/// compiled makes the copy a single move.
+#[inline]
+fn write_digits<W: fmt::Write + ?Sized, const WIDTH: usize>(out: &mut W, n: u64) -> fmt::Result {
+    let end = 3 * (n % 1000) as usize + 3;
+    out.write_str(&DIGIT_TRIPLES[end - WIDTH..end])
+}
+
+/// `,` and the three digits of `n % 1000`, zero-padded.
+#[inline]
+fn write_comma_group<W: fmt::Write + ?Sized>(out: &mut W, n: u64) -> fmt::Result {
+    let start = 4 * (n % 1000) as usize;
+    out.write_str(&COMMA_TRIPLES[start..start + 4])
+}
+
+/// `000001002…999`: every group of three digits.
+const DIGIT_TRIPLES: &str = match std::str::from_utf8(&DIGIT_TABLE) {
+    Ok(text) => text,
+    Err(_) => panic!("digits are ASCII"),
+};
+
+/// `,000,001,002…,999`: every group with its comma.
+const COMMA_TRIPLES: &str = match std::str::from_utf8(&COMMA_TABLE) {
+    Ok(text) => text,
+    Err(_) => panic!("digits are ASCII"),
+};
+
+/// `.00.01.02….99`: the cents with their point.
+const POINT_PAIRS: &str = match std::str::from_utf8(&POINT_TABLE) {
+    Ok(text) => text,
+    Err(_) => panic!("digits are ASCII"),
+};
+
+const DIGIT_TABLE: [u8; 3000] = digit_table(1000, None);
+const COMMA_TABLE: [u8; 4000] = digit_table(1000, Some(b','));
+const POINT_TABLE: [u8; 300] = digit_table(100, Some(b'.'));
+
+/// Every number below `count` (1000 or 100) in three or two digits, each after a
+/// separator if one is given.
+const fn digit_table<const LEN: usize>(count: usize, separator: Option<u8>) -> [u8; LEN] {
+    let mut table = [0; LEN];
+    let (mut n, mut at) = (0, 0);
+    while n < count {
+        if let Some(separator) = separator {
+            table[at] = separator;
+            at += 1;
+        }
+        if count > 100 {
+            table[at] = b'0' + (n / 100) as u8;
+            at += 1;
+        }
+        table[at] = b'0' + (n / 10 % 10) as u8;
+        table[at + 1] = b'0' + (n % 10) as u8;
+        at += 2;
+        n += 1;
+    }
+    table
+}
 
 /// An ISO 4217 currency with the number of minor units the standard defines for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,7 +453,10 @@ impl Share {
 
     /// The share as a whole percentage for people, rounded half up: `25%`.
     pub fn percent(self) -> String {
-        format!("{}%", div_round_half_up(self.part * 100, self.whole))
+        let mut text = String::with_capacity(5);
+        text.push_str(itoa::Buffer::new().format(div_round_half_up(self.part * 100, self.whole)));
+        text.push('%');
+        text
     }
 }
 
@@ -383,6 +524,88 @@ mod tests {
         );
         assert_eq!(Money(1000).display(JPY), "JPY 1,000");
         assert_eq!(Money(-150).to_decimal(Currency::USD), "-1.50");
+    }
+
+    /// An amount as people read it, on the page and in `Display`.
+    fn shown(minor: i64, currency: Currency) -> String {
+        let mut page = String::from("<td>");
+        Money(minor).shown(currency).write_to(&mut page).unwrap();
+        let displayed = Money(minor).display(currency);
+        assert_eq!(page[4..], displayed, "{minor} {currency:?}");
+        displayed
+    }
+
+    #[test]
+    fn amounts_are_shown_grouped_by_thousands_with_the_currency_decimals() {
+        let bhd = Currency::parse("BHD").unwrap();
+        let usd = Currency::USD;
+        let cases = [
+            (0, usd, "USD 0.00"),
+            (1, usd, "USD 0.01"),
+            (99_900, usd, "USD 999.00"),
+            (99_999, usd, "USD 999.99"),
+            (100_000, usd, "USD 1,000.00"),
+            (1_250_050, usd, "USD 12,500.50"),
+            (100_000_000, usd, "USD 1,000,000.00"),
+            (100_000_000_000, usd, "USD 1,000,000,000.00"),
+            (MAX_MINOR, usd, "USD 1,000,000,000,000.00"),
+            (0, JPY, "JPY 0"),
+            (1, JPY, "JPY 1"),
+            (999, JPY, "JPY 999"),
+            (1_000, JPY, "JPY 1,000"),
+            (1_200, JPY, "JPY 1,200"),
+            (1_000_000, JPY, "JPY 1,000,000"),
+            (MAX_MINOR, JPY, "JPY 100,000,000,000,000"),
+            (0, bhd, "BHD 0.000"),
+            (1, bhd, "BHD 0.001"),
+            (1_234_567, bhd, "BHD 1,234.567"),
+            (-1, usd, "-USD 0.01"),
+            (-150, usd, "-USD 1.50"),
+            (-1_000, JPY, "-JPY 1,000"),
+        ];
+        for (minor, currency, text) in cases {
+            assert_eq!(shown(minor, currency), text);
+        }
+    }
+
+    /// The same text put together the plain way, with `core::fmt`.
+    fn plainly_shown(minor: i64, currency: Currency) -> String {
+        let unit = 10_u64.pow(currency.minor_units);
+        let abs = minor.unsigned_abs();
+        let whole = (abs / unit).to_string();
+        let mut grouped = String::new();
+        for (i, digit) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        let sign = if minor < 0 { "-" } else { "" };
+        let decimals = match currency.minor_units {
+            0 => String::new(),
+            places => format!(".{:0width$}", abs % unit, width = places as usize),
+        };
+        format!("{sign}{} {grouped}{decimals}", currency.code)
+    }
+
+    #[test]
+    fn every_amount_and_currency_shows_what_plain_formatting_gives() {
+        let mut amounts = vec![i64::MAX, i64::MIN, MAX_MINOR, -MAX_MINOR];
+        for power in 0..19 {
+            let n = 10_i64.pow(power);
+            for near in [n - 1, n, n + 1, 2 * n - 1, 5 * n + 7, 9 * n] {
+                amounts.extend([near, -near]);
+            }
+        }
+        for minor_units in [0, 1, 2, 3, 4, 5, 6, 7, 19] {
+            let currency = Currency {
+                code: "XTS",
+                minor_units,
+            };
+            for &minor in &amounts {
+                assert_eq!(shown(minor, currency), plainly_shown(minor, currency));
+            }
+        }
     }
 
     #[test]

@@ -5,11 +5,13 @@ pub mod access;
 pub mod admin;
 pub mod assets;
 pub mod conditional;
+pub mod escape;
 pub mod health;
 pub mod layers;
 pub mod lookups;
 pub mod metrics;
 pub mod mirror;
+pub mod page;
 pub mod pages;
 pub mod participant;
 

@@ -307,6 +307,41 @@ async fn text_typed_into_any_field_is_shown_escaped_on_every_page() {
 }
 
 #[tokio::test]
+async fn markup_typed_into_a_workflow_shows_as_text_in_its_row() {
+    let app = TestApp::spawn().await;
+    let edit = app.create_scorecard("Markup", "USD").await;
+    let fields = [
+        ("name", "<b>Triage</b> & \"co\""),
+        ("team", "<i>Ops</i> & 'sons'"),
+        ("owner", "<u>Ada</u> \"A\""),
+        ("metric", "Minutes < 5 & > 2"),
+    ];
+    assert_redirect_to(&app.add_workflow(&edit, &fields).await, &edit);
+    let view = app.view_link(&edit).await;
+    for link in [&edit, &view] {
+        let page = app.get(link).await;
+        page.assert_status(StatusCode::OK);
+        for cell in [
+            "<strong class=\"wf-name\">&#60;b&#62;Triage&#60;/b&#62; &#38; &#34;co&#34;</strong>",
+            "<span class=\"muted\">&#60;i&#62;Ops&#60;/i&#62; &#38; &#39;sons&#39;</span>",
+            "<td data-label=\"Owner\">&#60;u&#62;Ada&#60;/u&#62; &#34;A&#34;</td>",
+            "<td data-label=\"Metric\">Minutes &#60; 5 &#38; &#62; 2</td>",
+        ] {
+            assert!(page.body.contains(cell), "{link} lacks {cell}");
+        }
+        for (_, typed) in fields {
+            assert!(!page.body.contains(typed), "{link} shows {typed} as markup");
+        }
+    }
+    let page = app.get(&edit).await;
+    assert!(
+        page.body.contains(
+            "aria-label=\"Edit &#60;b&#62;Triage&#60;/b&#62; &#38; &#34;co&#34;\">Edit</a>"
+        )
+    );
+}
+
+#[tokio::test]
 async fn unknown_workflow_ids_are_not_found() {
     let app = TestApp::spawn().await;
     let edit = app.create_scorecard("Ids", "USD").await;
