@@ -21,6 +21,7 @@ use scorecard::scorecard::money::{Currency, Money, Ratio};
 use scorecard::scorecard::report::Report;
 use scorecard::scorecard::snapshot::Snapshot;
 use scorecard::scorecard::views::{PAGE_SIZE, ScorecardPage};
+use scorecard::web::participant::{Participant, ParticipantView};
 
 /// A varied, realistic workflow: every verdict, flag and tier occurs across the set.
 fn workflow(i: usize) -> Workflow {
@@ -102,8 +103,15 @@ fn measure_pages(snapshot: &Snapshot) -> usize {
     let report = Report::compute(evaluated(snapshot));
     let pages = report.len().div_ceil(PAGE_SIZE).max(1);
     let mut bytes = 0;
+    // The edit link's page, as a participant sees it: every row has its Edit link.
+    let base = format!("/s/{}", report.scorecard().edit_token);
+    let participant = Participant {
+        id: Some("p".into()),
+        name: Some("Ada".into()),
+    };
     for page in 1..=pages {
-        let view = ScorecardPage::new(&report, "/v/x".into(), None, None, page, "");
+        let you = ParticipantView::new(&participant, base.clone());
+        let view = ScorecardPage::new(&report, base.clone(), Some(you), None, page, "");
         bytes += view.to_html().map_or(0, |html| html.len());
     }
     bytes

@@ -10,8 +10,8 @@
 //! small writes through `fmt::Write` a template loop makes. Only what people typed (name,
 //! team, owner, metric) is escaped.
 //!
-//! The markup is the template's, byte for byte; `templates/scorecard.html` holds the
-//! table's head and says where these rows go.
+//! The markup is the template loop's, without indentation between cells;
+//! `templates/scorecard.html` holds the table's head and says where these rows go.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -20,7 +20,7 @@ use super::model::{Tier, Verdict};
 use super::money::{Currency, Shown};
 use super::report::{Report, Row};
 use super::rules::{Flag, Flags};
-use crate::web::escape::{Escaped, push_escaped};
+use crate::web::escape::{Escaped, checked, push_checked, push_escaped};
 use crate::web::page;
 
 /// The rows shown on one page, with the Edit link on edit pages only.
@@ -59,10 +59,10 @@ impl TableRows<'_> {
         Ok(())
     }
 
-    /// The start of the Edit cell, up to the workflow id.
+    /// From the end of the leakage to the workflow id in the Edit link.
     fn edit_link(&self) -> Option<String> {
         self.edit_base
-            .map(|base| ["<td><a href=\"", base.as_html(), "/workflows/"].concat())
+            .map(|base| ["</td><td><a href=\"", base.as_html(), "/workflows/"].concat())
     }
 }
 
@@ -104,6 +104,8 @@ fn push_row(
 ) {
     let (w, e) = (row.workflow, row.eval);
     let f = &w.fields;
+    // The name goes into the page twice on edit pages: checked once.
+    let name = checked(&f.name);
     let mut id = itoa::Buffer::new();
     let id = id.format(w.id);
     let (has_team, has_owner, has_metric) = (
@@ -112,10 +114,10 @@ fn push_row(
         !f.metric.is_empty(),
     );
 
-    html.push_str("\n      <tr id=\"wf-");
+    html.push_str("<tr id=\"wf-");
     html.push_str(id);
     html.push_str(&markup.name_cell[verdict_index(e.verdict)]);
-    push_escaped(html, &f.name);
+    push_checked(html, name);
     if has_team {
         html.push_str("</strong><br><span class=\"muted\">");
         push_escaped(html, &f.team);
@@ -144,14 +146,13 @@ fn push_row(
     html.push_str(&markup.flags_to_leakage[flags_to_leakage_index(e.flags, e.leakage.0 > 0)]);
     push_amount(html, e.leakage.shown(currency));
     match edit_link {
-        None => html.push_str("</td>\n        \n      </tr>\n    "),
+        None => html.push_str("</td></tr>\n"),
         Some(link) => {
-            html.push_str("</td>\n        ");
             html.push_str(link);
             html.push_str(id);
             html.push_str("/edit\" aria-label=\"Edit ");
-            push_escaped(html, &f.name);
-            html.push_str("\">Edit</a></td>\n      </tr>\n    ");
+            push_checked(html, name);
+            html.push_str("\">Edit</a></td></tr>\n");
         }
     }
 }
@@ -191,9 +192,9 @@ impl Markup {
     /// Put together with `concat`, which copies each piece once: this runs once per
     /// process, but should not cost more than a few page loads.
     fn build() -> Markup {
-        let cell = "</td>\n        <td data-label=";
+        let cell = "</td><td data-label=";
         let name_cell = Verdict::ALL.map(|v| {
-            let open = "\">\n        <td data-label=\"Workflow\"><strong class=\"wf-name\">";
+            let open = "\"><td data-label=\"Workflow\"><strong class=\"wf-name\">";
             ["\" class=\"verdict-", v.as_str(), open].concat()
         });
         let mut spend_cell = Vec::new();
@@ -431,28 +432,27 @@ mod tests {
         workflow(42, fields)
     }
 
-    // The expected rows are what the template loop wrote before the rows were written by
-    // hand: the page's CSS, script and browser tests depend on this markup.
+    // The page's CSS, script and browser tests depend on this markup (the template loop's,
+    // without the indentation between cells).
 
     #[test]
     fn a_row_with_nothing_filled_in_shows_none_and_the_flags() {
         let html = rows_html(&report(vec![bare()]), None);
         let expected = concat!(
-            "\n      <tr id=\"wf-7\" class=\"verdict-kill\">",
-            "\n        <td data-label=\"Workflow\"><strong class=\"wf-name\">Bare</strong></td>",
-            "\n        <td data-label=\"Monthly spend\" class=\"num\">USD 0.00</td>",
-            "\n        <td data-label=\"Owner\"><span class=\"missing\">none</span></td>",
-            "\n        <td data-label=\"Metric\"><span class=\"missing\">none</span></td>",
-            "\n        <td data-label=\"Tier\"><span class=\"tier tier-small\">small</span> → ",
+            "<tr id=\"wf-7\" class=\"verdict-kill\">",
+            "<td data-label=\"Workflow\"><strong class=\"wf-name\">Bare</strong></td>",
+            "<td data-label=\"Monthly spend\" class=\"num\">USD 0.00</td>",
+            "<td data-label=\"Owner\"><span class=\"missing\">none</span></td>",
+            "<td data-label=\"Metric\"><span class=\"missing\">none</span></td>",
+            "<td data-label=\"Tier\"><span class=\"tier tier-small\">small</span> → ",
             "<span class=\"tier tier-none\">none</span></td>",
-            "\n        <td data-label=\"Verdict\"><span class=\"verdict v-kill\">kill</span></td>",
-            "\n        <td data-label=\"Flags\"><span class=\"flag flag-no-owner\">no owner</span> ",
+            "<td data-label=\"Verdict\"><span class=\"verdict v-kill\">kill</span></td>",
+            "<td data-label=\"Flags\"><span class=\"flag flag-no-owner\">no owner</span> ",
             "<span class=\"flag flag-no-metric\">no metric</span> ",
             "<span class=\"flag flag-no-next-step\">no next step</span> ",
             "<span class=\"flag flag-over-tier\">over-tier</span> </td>",
-            "\n        <td data-label=\"Leakage\" class=\"num\">USD 0.00</td>",
-            "\n        ",
-            "\n      </tr>\n    ",
+            "<td data-label=\"Leakage\" class=\"num\">USD 0.00</td>",
+            "</tr>\n",
         );
         assert_eq!(html, expected);
     }
@@ -461,26 +461,25 @@ mod tests {
     fn a_row_with_everything_shows_it_with_typed_text_escaped() {
         let html = rows_html(&report(vec![full()]), None);
         let expected = concat!(
-            "\n      <tr id=\"wf-42\" class=\"verdict-pause\">",
-            "\n        <td data-label=\"Workflow\"><strong class=\"wf-name\">",
+            "<tr id=\"wf-42\" class=\"verdict-pause\">",
+            "<td data-label=\"Workflow\"><strong class=\"wf-name\">",
             "Claims &#60;b&#62;&#34;triage&#34;&#60;/b&#62; &#38; &#39;more&#39;</strong>",
             "<br><span class=\"muted\">Ops &#38; &#60;Claims&#62;</span> ",
             "<span class=\"tag vz\" title=\"High stakes, high ambiguity, with a business case\">",
             "value zone</span></td>",
-            "\n        <td data-label=\"Monthly spend\" class=\"num\">USD 3,500.00",
+            "<td data-label=\"Monthly spend\" class=\"num\">USD 3,500.00",
             "<br><span class=\"tag\">estimated</span></td>",
-            "\n        <td data-label=\"Owner\">Ada &#34;A&#34; O&#39;Neil</td>",
-            "\n        <td data-label=\"Metric\">Minutes &#60; 5</td>",
-            "\n        <td data-label=\"Tier\"><span class=\"tier tier-frontier\">frontier</span> → ",
+            "<td data-label=\"Owner\">Ada &#34;A&#34; O&#39;Neil</td>",
+            "<td data-label=\"Metric\">Minutes &#60; 5</td>",
+            "<td data-label=\"Tier\"><span class=\"tier tier-frontier\">frontier</span> → ",
             "<span class=\"tier tier-small\">small</span> ",
             "<span class=\"tag\" title=\"Overridden by the facilitator\">override</span></td>",
-            "\n        <td data-label=\"Verdict\"><span class=\"verdict v-pause\">pause</span> ",
+            "<td data-label=\"Verdict\"><span class=\"verdict v-pause\">pause</span> ",
             "<span class=\"tag\" title=\"Overridden by the facilitator\">override</span></td>",
-            "\n        <td data-label=\"Flags\"><span class=\"flag flag-over-tier\">over-tier</span> ",
+            "<td data-label=\"Flags\"><span class=\"flag flag-over-tier\">over-tier</span> ",
             "<span class=\"flag flag-sensitive\">sensitive data on frontier API</span> </td>",
-            "\n        <td data-label=\"Leakage\" class=\"num leak\">USD 3,150.00</td>",
-            "\n        ",
-            "\n      </tr>\n    ",
+            "<td data-label=\"Leakage\" class=\"num leak\">USD 3,150.00</td>",
+            "</tr>\n",
         );
         assert_eq!(html, expected);
     }
@@ -493,8 +492,8 @@ mod tests {
         );
         assert!(html.contains(concat!(
             "<td data-label=\"Leakage\" class=\"num\">USD 0.00</td>",
-            "\n        <td><a href=\"/s/abc&#38;x/workflows/7/edit\" aria-label=\"Edit Bare\">",
-            "Edit</a></td>\n      </tr>\n    ",
+            "<td><a href=\"/s/abc&#38;x/workflows/7/edit\" aria-label=\"Edit Bare\">",
+            "Edit</a></td></tr>\n",
         )));
         assert!(html.contains(concat!(
             "<a href=\"/s/abc&#38;x/workflows/42/edit\" aria-label=\"Edit Claims &#60;b&#62;",

@@ -16,6 +16,32 @@ pub fn push_escaped(html: &mut String, text: &str) {
     }
 }
 
+/// Text checked once with `is_plain`, to be written more than once.
+#[derive(Clone, Copy)]
+pub struct Checked<'a> {
+    text: &'a str,
+    plain: bool,
+}
+
+/// Checks `text` for bytes that need escaping.
+#[inline(always)]
+pub fn checked(text: &str) -> Checked<'_> {
+    Checked {
+        text,
+        plain: !needs_escaping(text.as_bytes()),
+    }
+}
+
+/// Appends checked text as `push_escaped` would, without checking it again.
+#[inline(always)]
+pub fn push_checked(html: &mut String, text: Checked<'_>) {
+    if text.plain {
+        html.push_str(text.text);
+    } else {
+        push_with_entities(html, text.text);
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn push_with_entities(html: &mut String, text: &str) {
@@ -158,6 +184,17 @@ mod tests {
         let mut html = String::new();
         push_escaped(&mut html, text);
         html
+    }
+
+    #[test]
+    fn checked_text_is_written_as_push_escaped_writes_it_every_time() {
+        for text in ["", "plain text", "Ops & <Claims>", "a'b\"c", "≥ 5 €"] {
+            let once = checked(text);
+            let mut html = String::new();
+            push_checked(&mut html, once);
+            push_checked(&mut html, once);
+            assert_eq!(html, escaped(text).repeat(2), "{text:?}");
+        }
     }
 
     /// What the templates write for the same text.
