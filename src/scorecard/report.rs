@@ -152,22 +152,24 @@ impl Iterator for JsonChunks {
 
     fn next(&mut self) -> Option<Vec<u8>> {
         let report = &self.report;
-        let mut out = Vec::new();
-        if !self.started {
-            self.started = true;
-            // The summary as an object, left open for the workflows.
-            out = to_json(&report.summary_json());
-            out.pop();
-            out.extend_from_slice(b",\"workflows\":[");
-        } else if self.next > report.len() {
+        if self.next > report.len() {
             return None;
         }
         let end = (self.next + JSON_ROWS_PER_CHUNK).min(report.len());
+        // A workflow is about 800 bytes of JSON: sized so the chunk never grows.
+        let mut out = Vec::with_capacity(1024 + (end - self.next) * 1024);
+        if !self.started {
+            self.started = true;
+            // The summary as an object, left open for the workflows.
+            push_json(&mut out, &report.summary_json());
+            out.pop();
+            out.extend_from_slice(b",\"workflows\":[");
+        }
         for index in self.next..end {
             if index > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(&to_json(&report.row_json(report.row(index))));
+            push_json(&mut out, &report.row_json(report.row(index)));
         }
         if end == report.len() {
             out.extend_from_slice(b"]}");
@@ -180,10 +182,10 @@ impl Iterator for JsonChunks {
     }
 }
 
-/// Serialises one value of this module's JSON types, which cannot fail: they hold only
-/// strings, numbers, booleans and maps with string keys.
-fn to_json(value: &impl Serialize) -> Vec<u8> {
-    serde_json::to_vec(value).unwrap_or_default()
+/// Appends one value of this module's JSON types. Serialising them into memory cannot
+/// fail: they hold only strings, numbers, booleans and maps with string keys.
+fn push_json(out: &mut Vec<u8>, value: &impl Serialize) {
+    let _ = serde_json::to_writer(out, value);
 }
 
 /// `scorecard.json`: the contract of the product design, field for field. The summary,
