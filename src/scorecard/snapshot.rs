@@ -121,10 +121,10 @@ impl Snapshot {
         if scorecard.currency != self.scorecard.currency {
             return false;
         }
-        let same_rules = scorecard.small_ratio == self.scorecard.small_ratio;
-        self.scorecard = scorecard;
-        if !same_rules {
-            self.evals = evaluate_all(&self.entries, &self.scorecard);
+        if scorecard.small_ratio == self.scorecard.small_ratio {
+            self.scorecard = scorecard;
+        } else {
+            *self = self.with_scorecard(scorecard);
         }
         for (id, workflow) in changed {
             if let Some(at) = self.position(id) {
