@@ -173,22 +173,6 @@ done
 record "hwm_after_seed_kb=$(hwm_kb)"
 
 # --- wrk ---------------------------------------------------------------------------------
-# Before each measured run (the server idle), waits while other programs keep the CPUs
-# over 15% busy, from a budget of BENCH_QUIET_BUDGET seconds (default 60) for the whole
-# benchmark; once spent, runs go ahead and the CPU 0 share below tells.
-quiet_budget="${BENCH_QUIET_BUDGET:-60}"
-wait_quiet() {
-  local t0 busy
-  while [ "$quiet_budget" -gt 0 ]; do
-    t0=$(date +%s)
-    busy=$(cpu_busy_percent 0.5)
-    [ "$busy" -lt 15 ] && return 0
-    sleep 1.5
-    quiet_budget=$(( quiet_budget - ($(date +%s) - t0) - 1 ))
-  done
-}
-
-# measure ROUND KIND N CONNS URL: a warm-up, then a measured run; appends a result line.
 # Server CPU time so far (user + system, all threads), in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 # Waits (at most 15 s) until the server is idle, so requests still queued from a run that

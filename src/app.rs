@@ -39,14 +39,7 @@ impl AppState {
     /// Opens the database named by the settings (creating it and applying migrations).
     pub async fn open(config: Config) -> Result<AppState, String> {
         let admin = crate::web::admin::load(&config)?.map(Arc::from);
-        if config.database_url.is_none() {
-            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-                format!(
-                    "cannot create the data folder {}: {e}; choose a writable folder with --data-dir or SCORECARD_DATA_DIR",
-                    config.data_dir.display()
-                )
-            })?;
-        }
+        config.create_data_dir()?;
         let url = config.database_url();
         let db = Database::connect(&url, config.sqlite_synchronous)
             .await

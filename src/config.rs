@@ -117,6 +117,19 @@ impl Config {
         }
     }
 
+    /// Creates the data folder when the database lives there (no explicit URL).
+    pub fn create_data_dir(&self) -> Result<(), String> {
+        if self.database_url.is_some() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            format!(
+                "cannot create the data folder {}: {e}; choose a writable folder with --data-dir or SCORECARD_DATA_DIR",
+                self.data_dir.display()
+            )
+        })
+    }
+
     /// The public base URL without a trailing slash, if one was given.
     pub fn public_base(&self) -> Option<&str> {
         self.public_url.as_deref().map(|u| u.trim_end_matches('/'))

@@ -62,14 +62,7 @@ pub async fn restore(config: &Config, file: &Path) -> Result<String, String> {
             config.bind
         ));
     }
-    if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            format!(
-                "cannot create the data folder {}: {e}",
-                config.data_dir.display()
-            )
-        })?;
-    }
+    config.create_data_dir()?;
     let url = config.database_url();
     let target = db::file_of(&url)
         .map_err(|e| format!("{url} is not a database URL: {e}"))?
@@ -102,14 +95,7 @@ pub async fn restore(config: &Config, file: &Path) -> Result<String, String> {
 }
 
 async fn open(config: &Config) -> Result<Database, String> {
-    if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            format!(
-                "cannot create the data folder {}: {e}",
-                config.data_dir.display()
-            )
-        })?;
-    }
+    config.create_data_dir()?;
     let url = config.database_url();
     Database::connect(&url, config.sqlite_synchronous)
         .await

@@ -1,6 +1,8 @@
 //! The scorecard domain: workflows, the rules, storage, the CSV contract and the pages.
 
 pub mod csv;
+#[cfg(test)]
+mod fixtures;
 pub mod handlers;
 pub mod input;
 pub mod model;

@@ -256,39 +256,17 @@ pub struct WorkflowJson<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
-    use crate::scorecard::model::{Scorecard, Tier, Workflow, WorkflowFields};
-    use crate::scorecard::money::{Currency, Ratio};
+    use crate::scorecard::fixtures::{self, fields, scorecard, workflow};
+    use crate::scorecard::model::Tier;
 
     fn report(n: usize) -> Report {
-        let scorecard = Scorecard {
-            id: 1,
-            name: "Chunks".into(),
-            currency: Currency::USD,
-            small_ratio: Ratio::DEFAULT,
-            edit_token: "e".into(),
-            view_token: "v".into(),
-            revision: 1,
-            walk_workflow_id: None,
-        };
         let workflows = (0..n)
             .map(|i| {
-                let mut fields = WorkflowFields::blank(Tier::Small);
-                fields.name = format!("W{i:04} \"quoted\"");
-                fields.monthly_spend = Money(i as i64 * 100);
-                Workflow {
-                    id: i as i64 + 1,
-                    version: 1,
-                    decided: false,
-                    fields,
-                }
+                let name = format!("W{i:04} \"quoted\"");
+                workflow(i as i64 + 1, fields(Tier::Small, &name, i as i64 * 100))
             })
             .collect();
-        Report::compute(Arc::new(Snapshot::new(
-            scorecard,
-            workflows,
-            &Catalog::bundled(),
-        )))
+        fixtures::report(scorecard("Chunks", 1), workflows)
     }
 
     fn joined(n: usize) -> (usize, serde_json::Value) {

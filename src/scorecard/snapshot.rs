@@ -424,32 +424,16 @@ fn evict(inner: &mut Inner) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scorecard::fixtures::{self, SCORECARD_ID, fields};
     use crate::scorecard::model::Tier;
-    use crate::scorecard::money::{Currency, Money, Ratio};
+    use crate::scorecard::money::{Currency, Ratio};
 
     fn scorecard(revision: i64) -> Scorecard {
-        Scorecard {
-            id: 7,
-            name: "Test".into(),
-            currency: Currency::USD,
-            small_ratio: Ratio::DEFAULT,
-            edit_token: "edit".into(),
-            view_token: "view".into(),
-            revision,
-            walk_workflow_id: None,
-        }
+        fixtures::scorecard("Test", revision)
     }
 
     fn workflow(id: i64, name: &str, spend: i64) -> Workflow {
-        let mut fields = crate::scorecard::model::WorkflowFields::blank(Tier::Frontier);
-        fields.name = name.into();
-        fields.monthly_spend = Money(spend);
-        Workflow {
-            id,
-            version: 1,
-            decided: false,
-            fields,
-        }
+        fixtures::workflow(id, fields(Tier::Frontier, name, spend))
     }
 
     fn names(snapshot: &Snapshot) -> Vec<&str> {
@@ -460,7 +444,7 @@ mod tests {
     }
 
     fn held(cache: &Cache) -> Option<i64> {
-        cache.lock().fresh(7).map(|s| s.revision())
+        cache.lock().fresh(SCORECARD_ID).map(|s| s.revision())
     }
 
     #[test]
@@ -533,7 +517,7 @@ mod tests {
             vec![(1, Some(workflow(1, "new", 5)))],
         );
         assert_eq!(held(&cache), Some(6), "followed in memory");
-        let six = cache.lock().fresh(7).unwrap();
+        let six = cache.lock().fresh(SCORECARD_ID).unwrap();
         assert_eq!(names(&six), ["new"]);
 
         // A write the cache missed (revision 7): it cannot patch 6 into 8.
@@ -556,7 +540,7 @@ mod tests {
         assert_eq!(held(&cache), None);
         cache.lock().fill(&at(10));
         assert_eq!(held(&cache), Some(10));
-        cache.invalidate(7, 10);
+        cache.invalidate(SCORECARD_ID, 10);
         assert_eq!(held(&cache), Some(10), "already at that revision");
     }
 }

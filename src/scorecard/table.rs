@@ -344,38 +344,12 @@ fn flags_to_leakage_index(flags: Flags, leaks: bool) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::catalog::Catalog;
-    use crate::scorecard::model::{
-        Answers, Override, Scorecard, Volumes, Workflow, WorkflowFields,
-    };
-    use crate::scorecard::money::Ratio;
-    use crate::scorecard::snapshot::Snapshot;
+    use crate::scorecard::fixtures::{self, scorecard, workflow};
+    use crate::scorecard::model::{Answers, Override, Volumes, Workflow, WorkflowFields};
 
     fn report(workflows: Vec<Workflow>) -> Report {
-        let scorecard = Scorecard {
-            id: 1,
-            name: "Rows".into(),
-            currency: Currency::USD,
-            small_ratio: Ratio::DEFAULT,
-            edit_token: "e".into(),
-            view_token: "v".into(),
-            revision: 1,
-            walk_workflow_id: None,
-        };
-        let snapshot = Snapshot::new(scorecard, workflows, &Catalog::bundled());
-        Report::compute(Arc::new(snapshot))
-    }
-
-    fn workflow(id: i64, fields: WorkflowFields) -> Workflow {
-        Workflow {
-            id,
-            version: 1,
-            decided: false,
-            fields,
-        }
+        fixtures::report(scorecard("Rows", 1), workflows)
     }
 
     /// The rows' HTML, checked to be the same written into the page or through a writer.

@@ -494,44 +494,21 @@ impl ConflictPage {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::catalog::Catalog;
-    use crate::scorecard::model::{Scorecard, Workflow, WorkflowFields};
-    use crate::scorecard::money::{Currency, Ratio};
-    use crate::scorecard::snapshot::Snapshot;
+    use crate::scorecard::fixtures::{self, fields, scorecard, workflow};
     use crate::web::participant::Participant;
 
     fn report(workflows: usize) -> Report {
-        let scorecard = Scorecard {
-            id: 1,
-            name: "Pages <&>".into(),
-            currency: Currency::USD,
-            small_ratio: Ratio::DEFAULT,
-            edit_token: "e".into(),
-            view_token: "v".into(),
-            revision: 3,
-            walk_workflow_id: None,
-        };
         let workflows = (0..workflows)
             .map(|i| {
-                let mut fields = WorkflowFields::blank(Tier::Frontier);
-                fields.name = format!("Workflow {i:03} <{i}>");
-                fields.monthly_spend = Money(i as i64 * 1_000);
-                Workflow {
-                    id: i as i64 + 1,
-                    version: 1,
-                    decided: false,
-                    fields,
-                }
+                let name = format!("Workflow {i:03} <{i}>");
+                workflow(
+                    i as i64 + 1,
+                    fields(Tier::Frontier, &name, i as i64 * 1_000),
+                )
             })
             .collect();
-        Report::compute(Arc::new(Snapshot::new(
-            scorecard,
-            workflows,
-            &Catalog::bundled(),
-        )))
+        fixtures::report(scorecard("Pages <&>", 3), workflows)
     }
 
     #[test]
