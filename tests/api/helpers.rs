@@ -281,6 +281,20 @@ impl TestServer {
             .unwrap()
     }
 
+    /// Creates a USD scorecard over HTTP and returns its edit link (`/s/{token}`).
+    pub async fn create_scorecard(&self, client: &reqwest::Client, name: &str) -> String {
+        client
+            .post(format!("{}/scorecards", self.base))
+            .form(&[("name", name), ("currency", "USD")])
+            .send()
+            .await
+            .unwrap()
+            .headers()["location"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Begins a graceful shutdown and waits, at most 10 s, for the server to finish.
     pub async fn stop(self) -> std::io::Result<()> {
         let _ = self.stop.send(());

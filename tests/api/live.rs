@@ -36,16 +36,7 @@ async fn an_edit_by_one_client_arrives_on_another_clients_event_stream() {
     let server = TestServer::spawn().await;
     let client = TestServer::client();
     let base = &server.base;
-    let edit = client
-        .post(format!("{base}/scorecards"))
-        .form(&[("name", "Live"), ("currency", "USD")])
-        .send()
-        .await
-        .unwrap()
-        .headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let edit = server.create_scorecard(&client, "Live").await;
     let view_page = client
         .get(format!("{base}{edit}/settings"))
         .send()

@@ -149,16 +149,7 @@ async fn repeated_unknown_links_from_one_address_are_held_back_while_known_links
     let server = TestServer::spawn().await;
     let client = TestServer::client();
     let base = &server.base;
-    let edit = client
-        .post(format!("{base}/scorecards"))
-        .form(&[("name", "Rate"), ("currency", "USD")])
-        .send()
-        .await
-        .unwrap()
-        .headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let edit = server.create_scorecard(&client, "Rate").await;
     assert_eq!(
         client
             .get(format!("{base}{edit}"))
