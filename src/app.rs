@@ -14,6 +14,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::db::Database;
 use crate::live::Hub;
+use crate::scorecard::edits::{Committer, Edits};
 use crate::scorecard::snapshot::Cache;
 use crate::web::lookups::FailedLookups;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub hub: Hub,
     /// Active scorecards' stored state, kept in memory between writes.
     pub cache: Arc<Cache>,
+    /// Edits of stored workflows, committed in groups.
+    pub edits: Edits,
     /// Failed share-link look-ups per client address.
     pub lookups: Arc<FailedLookups>,
     /// Set when shutdown begins: the readiness probe then fails so traffic moves away.
@@ -48,12 +51,23 @@ impl AppState {
                     "cannot open the database at {url}: {e}; check that the folder exists and is writable (--data-dir / SCORECARD_DATA_DIR, or --database-url / SCORECARD_DATABASE_URL)"
                 )
             })?;
+        let catalog = Arc::new(Catalog::bundled());
+        let hub = Hub::default();
+        let cache = Arc::new(Cache::default());
+        let edits = Edits::start(Committer {
+            db: db.clone(),
+            cache: cache.clone(),
+            catalog: catalog.clone(),
+            hub: hub.clone(),
+        })
+        .map_err(|e| format!("cannot start the thread that commits edits: {e}"))?;
         Ok(AppState {
             db,
-            catalog: Arc::new(Catalog::bundled()),
+            catalog,
             config: Arc::new(config),
-            hub: Hub::default(),
-            cache: Arc::new(Cache::default()),
+            hub,
+            cache,
+            edits,
             lookups: Arc::new(FailedLookups::default()),
             draining: Arc::new(AtomicBool::new(false)),
             admin,

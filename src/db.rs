@@ -22,10 +22,15 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Readers run in parallel; a few are plenty for a 2-core box serving a workshop.
 const READ_CONNECTIONS: u32 = 8;
 
+/// How often committed pages are copied from the write-ahead log into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 #[derive(Clone, Debug)]
 pub struct Database {
     read: SqlitePool,
     write: SqlitePool,
+    /// One connection of its own for checkpoints (see `checkpoints`).
+    checkpoint: SqlitePool,
 }
 
 /// A write transaction, begun `IMMEDIATE` on the single writer connection.
@@ -40,7 +45,9 @@ impl Database {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous.into())
             .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Commits never checkpoint: `checkpoints` does, beside them.
+            .pragma("wal_autocheckpoint", "0");
         // An in-process SQLite connection cannot drop like a network one; testing it
         // before each use would cost a round trip to its thread on every request.
         let write = SqlitePoolOptions::new()
@@ -54,9 +61,19 @@ impl Database {
         let read = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .test_before_acquire(false)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
-        Ok(Database { read, write })
+        let checkpoint = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?;
+        tokio::spawn(checkpoints(checkpoint.clone()));
+        Ok(Database {
+            read,
+            write,
+            checkpoint,
+        })
     }
 
     /// The pool for reads that need no transaction.
@@ -89,8 +106,35 @@ impl Database {
     }
 
     pub async fn close(&self) {
+        self.checkpoint.close().await;
         self.write.close().await;
         self.read.close().await;
+    }
+}
+
+/// Copies committed pages from the write-ahead log into the database file every
+/// `CHECKPOINT_EVERY`, until the database closes.
+///
+/// By default SQLite checkpoints inside the commit that fills the log past 1,000 pages:
+/// that commit, and every form post queued behind it, waits for the copy and an fsync.
+/// Here the writer only appends to the log, and a connection of its own copies in the
+/// background without waiting for readers or the writer (a passive checkpoint), so the
+/// log is restarted from the beginning once it has all been copied. It also bounds how
+/// much of the log waits for its fsync when writes are few.
+async fn checkpoints(pool: SqlitePool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(error) = sqlx::query("pragma wal_checkpoint(passive)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(%error, "checkpoint failed; the next one tries again");
+        }
     }
 }
 

@@ -41,6 +41,9 @@ pub enum AppError {
     /// Stored data that breaks the schema's promises.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// A failure inside the server that is none of the above.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl AppError {
@@ -60,7 +63,8 @@ impl AppError {
             AppError::Database(_)
             | AppError::Migrate(_)
             | AppError::Template(_)
-            | AppError::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | AppError::Corrupt(_)
+            | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -125,6 +125,49 @@ pub async fn record(db: impl SqliteExecutor<'_>, change: NewChange<'_>) -> Resul
     Ok(())
 }
 
+/// One change as `RECORD_ALL` writes it: the diff as its JSON text.
+#[derive(Serialize)]
+struct ChangeColumns<'a> {
+    scorecard_id: i64,
+    workflow_id: Option<i64>,
+    workflow_name: &'a str,
+    actor: &'a str,
+    action: &'a str,
+    diff: String,
+    snapshot: Option<&'a str>,
+    note: &'a str,
+}
+
+/// Several changes as one JSON array, for `RECORD_ALL`.
+pub fn changes_json(changes: &[NewChange<'_>]) -> Result<String, AppError> {
+    changes
+        .iter()
+        .map(|c| {
+            Ok(ChangeColumns {
+                scorecard_id: c.scorecard_id,
+                workflow_id: c.workflow_id,
+                workflow_name: c.workflow_name,
+                actor: c.actor,
+                action: c.action,
+                diff: serde_json::to_string(c.diff)?,
+                snapshot: c.snapshot.as_deref(),
+                note: &c.note,
+            })
+        })
+        .collect::<Result<Vec<_>, serde_json::Error>>()
+        .and_then(|rows| serde_json::to_string(&rows))
+        .map_err(|e| AppError::corrupt(e.to_string()))
+}
+
+/// Records the changes of a `changes_json` array, in order, in one statement. A failed
+/// constraint rolls back the whole transaction.
+pub const RECORD_ALL: &str = "insert or rollback into changes
+        (scorecard_id, workflow_id, workflow_name, actor, action, diff, snapshot, note)
+     select j.value ->> 'scorecard_id', j.value ->> 'workflow_id', j.value ->> 'workflow_name',
+        j.value ->> 'actor', j.value ->> 'action', j.value ->> 'diff', j.value ->> 'snapshot',
+        j.value ->> 'note'
+     from jsonb_each(?) as j order by j.key";
+
 const COLUMNS: &str = "id, workflow_id, workflow_name, actor, at, action, diff, snapshot, note";
 
 /// The newest changes first; of one workflow when `workflow_id` is given.

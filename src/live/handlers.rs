@@ -10,7 +10,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::LiveEvent;
 use crate::app::AppState;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::scorecard::repo;
 use crate::web::access::Access;
 
@@ -31,7 +31,9 @@ pub async fn events(
     let id = access.scorecard.id;
     // Subscribe before reading the revision, so no change falls between the two.
     let (receiver, closed) = state.hub.subscribe(id);
-    let revision = repo::revision(state.db.reader(), id).await?;
+    let revision = repo::revision(state.db.reader(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let hello = Event::default()
         .event("hello")
         .id(revision.to_string())

@@ -1,6 +1,7 @@
 //! The scorecard domain: workflows, the rules, storage, the CSV contract and the pages.
 
 pub mod csv;
+pub mod edits;
 #[cfg(test)]
 mod fixtures;
 pub mod handlers;

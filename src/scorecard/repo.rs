@@ -4,6 +4,9 @@
 //! write transaction), so handlers compose them inside one transaction and a second
 //! database backend replaces only this file.
 
+use std::sync::LazyLock;
+
+use serde::Serialize;
 use sqlx::{FromRow, SqliteExecutor};
 
 use super::model::{
@@ -11,6 +14,7 @@ use super::model::{
 };
 use super::money::{Currency, Money, Ratio};
 use crate::error::AppError;
+use crate::history::repo as history;
 
 /// Which capability a token grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,11 +160,12 @@ pub async fn bump_revision(db: impl SqliteExecutor<'_>, id: i64) -> Result<Score
     Scorecard::try_from(row)
 }
 
-pub async fn revision(db: impl SqliteExecutor<'_>, id: i64) -> Result<i64, AppError> {
+/// A scorecard's revision; `None` when there is no such scorecard.
+pub async fn revision(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<i64>, AppError> {
     Ok(
         sqlx::query_scalar("select revision from scorecards where id = ?")
             .bind(id)
-            .fetch_one(db)
+            .fetch_optional(db)
             .await?,
     )
 }
@@ -385,43 +390,129 @@ pub async fn has_estimated_spend(
     Ok(n > 0)
 }
 
-/// Binds a workflow's fields in the order of `FIELD_COLUMNS`.
-macro_rules! bind_fields {
-    ($query:expr, $f:expr) => {{
-        let f: &WorkflowFields = $f;
+/// A workflow's fields as stored, column by column: the one place that says how fields
+/// map to columns, for the statements that bind them and for `update_workflows`.
+#[derive(Serialize)]
+struct Columns<'a> {
+    name: &'a str,
+    name_key: String,
+    team: &'a str,
+    description: &'a str,
+    /// 0 when the spend is estimated from volumes.
+    monthly_spend: i64,
+    model: Option<&'a str>,
+    monthly_input_tokens: Option<i64>,
+    monthly_output_tokens: Option<i64>,
+    target_model: Option<&'a str>,
+    current_tier: &'static str,
+    owner: &'a str,
+    metric: &'a str,
+    next_step: &'a str,
+    kill_criteria: &'a str,
+    stakes: bool,
+    ambiguity: bool,
+    business_case: bool,
+    sensitive_data: bool,
+    defended: bool,
+    tier_override: Option<&'static str>,
+    tier_override_reason: &'a str,
+    verdict_override: Option<&'static str>,
+    verdict_override_reason: &'a str,
+}
+
+/// The columns of `Columns`, in its order.
+const FIELD_COLUMNS: [&str; 23] = [
+    "name",
+    "name_key",
+    "team",
+    "description",
+    "monthly_spend",
+    "model",
+    "monthly_input_tokens",
+    "monthly_output_tokens",
+    "target_model",
+    "current_tier",
+    "owner",
+    "metric",
+    "next_step",
+    "kill_criteria",
+    "stakes",
+    "ambiguity",
+    "business_case",
+    "sensitive_data",
+    "defended",
+    "tier_override",
+    "tier_override_reason",
+    "verdict_override",
+    "verdict_override_reason",
+];
+
+impl<'a> Columns<'a> {
+    fn of(f: &'a WorkflowFields) -> Columns<'a> {
         let v = f.volumes.as_ref();
-        $query
-            .bind(&f.name)
-            .bind(name_key(&f.name))
-            .bind(&f.team)
-            .bind(&f.description)
-            .bind(if v.is_some() {
+        Columns {
+            name: &f.name,
+            name_key: name_key(&f.name),
+            team: &f.team,
+            description: &f.description,
+            monthly_spend: if v.is_some() {
                 0
             } else {
                 f.monthly_spend.minor()
-            })
-            .bind(v.map(|v| v.model.clone()))
-            .bind(v.map(|v| v.input_tokens))
-            .bind(v.map(|v| v.output_tokens))
-            .bind(v.and_then(|v| v.target_model.clone()))
-            .bind(f.current_tier.as_str())
-            .bind(&f.owner)
-            .bind(&f.metric)
-            .bind(&f.next_step)
-            .bind(&f.kill_criteria)
-            .bind(f.answers.stakes)
-            .bind(f.answers.ambiguity)
-            .bind(f.answers.business_case)
-            .bind(f.answers.sensitive_data)
-            .bind(f.defended)
-            .bind(f.tier_override.as_ref().map(|o| o.value.as_str()))
-            .bind(f.tier_override.as_ref().map_or("", |o| o.reason.as_str()))
-            .bind(f.verdict_override.as_ref().map(|o| o.value.as_str()))
-            .bind(
-                f.verdict_override
-                    .as_ref()
-                    .map_or("", |o| o.reason.as_str()),
-            )
+            },
+            model: v.map(|v| v.model.as_str()),
+            monthly_input_tokens: v.map(|v| v.input_tokens),
+            monthly_output_tokens: v.map(|v| v.output_tokens),
+            target_model: v.and_then(|v| v.target_model.as_deref()),
+            current_tier: f.current_tier.as_str(),
+            owner: &f.owner,
+            metric: &f.metric,
+            next_step: &f.next_step,
+            kill_criteria: &f.kill_criteria,
+            stakes: f.answers.stakes,
+            ambiguity: f.answers.ambiguity,
+            business_case: f.answers.business_case,
+            sensitive_data: f.answers.sensitive_data,
+            defended: f.defended,
+            tier_override: f.tier_override.as_ref().map(|o| o.value.as_str()),
+            tier_override_reason: f.tier_override.as_ref().map_or("", |o| o.reason.as_str()),
+            verdict_override: f.verdict_override.as_ref().map(|o| o.value.as_str()),
+            verdict_override_reason: f
+                .verdict_override
+                .as_ref()
+                .map_or("", |o| o.reason.as_str()),
+        }
+    }
+}
+
+/// Binds a workflow's fields in the order of `FIELD_COLUMNS`.
+macro_rules! bind_fields {
+    ($query:expr, $f:expr) => {{
+        let c = Columns::of($f);
+        $query
+            .bind(c.name)
+            .bind(c.name_key)
+            .bind(c.team)
+            .bind(c.description)
+            .bind(c.monthly_spend)
+            .bind(c.model)
+            .bind(c.monthly_input_tokens)
+            .bind(c.monthly_output_tokens)
+            .bind(c.target_model)
+            .bind(c.current_tier)
+            .bind(c.owner)
+            .bind(c.metric)
+            .bind(c.next_step)
+            .bind(c.kill_criteria)
+            .bind(c.stakes)
+            .bind(c.ambiguity)
+            .bind(c.business_case)
+            .bind(c.sensitive_data)
+            .bind(c.defended)
+            .bind(c.tier_override)
+            .bind(c.tier_override_reason)
+            .bind(c.verdict_override)
+            .bind(c.verdict_override_reason)
     }};
 }
 
@@ -475,6 +566,103 @@ pub async fn update_workflow(
         .await?;
     row.map(Workflow::try_from).transpose()
 }
+
+/// Stores each workflow's fields and version as given, in one statement; returns how
+/// many rows it changed. Each must exist in its scorecard. The rows are written in no
+/// particular order: no workflow may take a name another one of them holds until then.
+pub async fn update_workflows<'w>(
+    db: impl SqliteExecutor<'_>,
+    workflows: impl Iterator<Item = (i64, &'w Workflow)>,
+) -> Result<u64, AppError> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(UPDATE_WORKFLOWS.as_str()))
+        .bind(workflows_json(workflows)?)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// A scorecard's revision moving from `from` to `to`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RevisionChange {
+    pub id: i64,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// Writes a group of edits in one round trip: the workflows as in `update_workflows`,
+/// each scorecard's revision if it still is `from`, and `changes` (as
+/// `history::repo::changes_json` makes them). Returns how many rows it wrote: fewer than
+/// there are workflows, revisions and changes means the state moved under the caller.
+pub async fn save_edits<'w>(
+    db: impl SqliteExecutor<'_>,
+    workflows: impl Iterator<Item = (i64, &'w Workflow)>,
+    revisions: &[RevisionChange],
+    changes: String,
+) -> Result<u64, AppError> {
+    let revisions =
+        serde_json::to_string(revisions).map_err(|e| AppError::corrupt(e.to_string()))?;
+    Ok(sqlx::query(sqlx::AssertSqlSafe(SAVE_EDITS.as_str()))
+        .bind(workflows_json(workflows)?)
+        .bind(revisions)
+        .bind(changes)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// One workflow as `update_workflows` stores it.
+#[derive(Serialize)]
+struct StoredWorkflow<'a> {
+    id: i64,
+    scorecard_id: i64,
+    version: i64,
+    #[serde(flatten)]
+    columns: Columns<'a>,
+}
+
+fn workflows_json<'w>(
+    workflows: impl Iterator<Item = (i64, &'w Workflow)>,
+) -> Result<String, AppError> {
+    let rows: Vec<StoredWorkflow> = workflows
+        .map(|(scorecard_id, w)| StoredWorkflow {
+            id: w.id,
+            scorecard_id,
+            version: w.version,
+            columns: Columns::of(&w.fields),
+        })
+        .collect();
+    serde_json::to_string(&rows).map_err(|e| AppError::corrupt(e.to_string()))
+}
+
+/// Reads `StoredWorkflow`s from a JSON array. A failed constraint rolls back the whole
+/// transaction, so SQLite keeps no statement journal for the rows written before it.
+static UPDATE_WORKFLOWS: LazyLock<String> = LazyLock::new(|| {
+    let set: Vec<String> = FIELD_COLUMNS
+        .iter()
+        .chain(&["version"])
+        .map(|c| format!("{c} = j.value ->> '{c}'"))
+        .collect();
+    format!(
+        "update or rollback workflows set {}, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         from jsonb_each(?) as j
+         where workflows.id = j.value ->> 'id' and workflows.scorecard_id = j.value ->> 'scorecard_id'",
+        set.join(", ")
+    )
+});
+
+/// `UPDATE_WORKFLOWS`, the revisions (`RevisionChange`s), the history entries.
+static SAVE_EDITS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{};
+         update or rollback scorecards set revision = j.value ->> 'to',
+            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         from jsonb_each(?) as j
+         where scorecards.id = j.value ->> 'id' and scorecards.revision = j.value ->> 'from';
+         {}",
+        *UPDATE_WORKFLOWS,
+        history::RECORD_ALL
+    )
+});
 
 /// Marks a workflow decided (or not) in the gate walk.
 pub async fn set_decided(

@@ -3,6 +3,7 @@
 //! none of them writes SQL.
 
 use super::csv::{self as contract, Change, RowError};
+use super::edits::Edit;
 use super::input::{self, Column, Context, FieldErrors, RawWorkflow};
 use super::model::{MAX_WORKFLOWS, Scorecard, Workflow, WorkflowFields};
 use super::money::{Currency, Ratio};
@@ -97,7 +98,8 @@ pub enum SaveRejection {
 
 /// Adds a workflow (`id` is `None`) or updates one, checking the name is free and, for
 /// an update, that `version` is still the stored one. The outer error is a failure; the
-/// inner one a refusal the user can act on.
+/// inner one a refusal the user can act on. Updates are committed in groups (see
+/// `edits`).
 pub async fn save_workflow(
     state: &AppState,
     scorecard: &Scorecard,
@@ -106,64 +108,54 @@ pub async fn save_workflow(
     raw: &RawWorkflow,
     actor: &str,
 ) -> AppResult<Result<i64, SaveRejection>> {
+    let Some(id) = id else {
+        return add_workflow(state, scorecard, raw, actor).await;
+    };
+    let edit = Edit {
+        scorecard_id: scorecard.id,
+        workflow_id: id,
+        version,
+        raw: raw.clone(),
+        actor: actor.to_owned(),
+    };
+    state.edits.save(edit).await
+}
+
+/// What the form says when a name is already used.
+pub(super) fn name_taken(name: &str) -> String {
+    format!("{name:?} is already a workflow on this scorecard: choose another name")
+}
+
+async fn add_workflow(
+    state: &AppState,
+    scorecard: &Scorecard,
+    raw: &RawWorkflow,
+    actor: &str,
+) -> AppResult<Result<i64, SaveRejection>> {
     let ctx = Context {
         currency: scorecard.currency,
         catalog: &state.catalog,
     };
     let mut w = write::begin(state, scorecard.id).await?;
-    let base = match id {
-        Some(id) => Some(w.workflow(id).await?.ok_or(AppError::NotFound)?),
-        None => None,
-    };
-    if let (Some(stored), Some(version)) = (&base, version)
-        && stored.version != version
-    {
-        return Ok(Err(SaveRejection::Stale(Box::new(stored.clone()))));
-    }
-    let fields = match input::apply(raw, base.as_ref().map(|w| &w.fields), ctx) {
+    let fields = match input::apply(raw, None, ctx) {
         Ok(fields) => fields,
         Err(errors) => return Ok(Err(SaveRejection::Invalid(errors))),
     };
-    if base.is_none() && w.count().await? >= MAX_WORKFLOWS {
-        let mut errors = FieldErrors::default();
+    let mut errors = FieldErrors::default();
+    if w.count().await? >= MAX_WORKFLOWS {
         errors.add(Column::Name, full_message());
+    } else if w.workflow_named(&fields.name).await?.is_some() {
+        errors.add(Column::Name, name_taken(&fields.name));
+    }
+    if !errors.is_empty() {
         return Ok(Err(SaveRejection::Invalid(errors)));
     }
-    if let Some(other) = w.workflow_named(&fields.name).await?
-        && Some(other) != id
-    {
-        let mut errors = FieldErrors::default();
-        errors.add(
-            Column::Name,
-            format!(
-                "{:?} is already a workflow on this scorecard: choose another name",
-                fields.name
-            ),
-        );
-        return Ok(Err(SaveRejection::Invalid(errors)));
-    }
-    let before = base.as_ref().map(|w| &w.fields);
-    let changes = diff(before, Some(&fields), scorecard.currency);
-    if before.is_some() && changes.is_empty() {
-        // Nothing changed: no new version, no history entry, no event.
-        return Ok(Ok(id.unwrap_or_default()));
-    }
-    let (saved, action) = match id {
-        Some(id) => (
-            repo::update_workflow(&mut *w.tx, scorecard.id, id, &fields)
-                .await?
-                .ok_or(AppError::NotFound)?,
-            "edited",
-        ),
-        None => (
-            repo::insert_workflow(&mut *w.tx, scorecard.id, &fields).await?,
-            "added",
-        ),
-    };
+    let changes = diff(None, Some(&fields), scorecard.currency);
+    let saved = repo::insert_workflow(&mut *w.tx, scorecard.id, &fields).await?;
     let id = saved.id;
     history::record(
         &mut *w.tx,
-        NewChange::workflow(scorecard.id, id, &fields.name, actor, action, &changes),
+        NewChange::workflow(scorecard.id, id, &fields.name, actor, "added", &changes),
     )
     .await?;
     w.finish(state, Touched::Known(vec![(id, Some(saved))]))

@@ -23,6 +23,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use sqlx::SqliteConnection;
+
 use super::model::{Scorecard, Workflow, name_key};
 use super::repo::{self, LinkKind};
 use super::rules::{self, Evaluation, Pricing};
@@ -127,20 +129,46 @@ impl Snapshot {
             *self = self.with_scorecard(scorecard);
         }
         for (id, workflow) in changed {
-            if let Some(at) = self.position(id) {
-                self.entries.remove(at);
-                self.evals.remove(at);
-            }
-            if let Some(workflow) = workflow {
-                let entry = Arc::new(Entry::new(workflow, catalog));
-                let at = self
-                    .entries
-                    .partition_point(|e| e.order(&entry) == Ordering::Less);
-                self.evals.insert(at, evaluate(&entry, &self.scorecard));
-                self.entries.insert(at, entry);
-            }
+            self.replace(id, workflow, catalog);
         }
         true
+    }
+
+    /// Brings the snapshot to the state after a write that saved `workflow` and nothing
+    /// else: the next revision.
+    pub(super) fn save(&mut self, workflow: Workflow, catalog: &Catalog) {
+        self.scorecard.revision += 1;
+        self.replace(workflow.id, Some(workflow), catalog);
+    }
+
+    /// Puts a workflow in its place in list order (`None`: removes it).
+    fn replace(&mut self, id: i64, workflow: Option<Workflow>, catalog: &Catalog) {
+        if let Some(at) = self.position(id) {
+            self.entries.remove(at);
+            self.evals.remove(at);
+        }
+        if let Some(workflow) = workflow {
+            let entry = Arc::new(Entry::new(workflow, catalog));
+            let at = self
+                .entries
+                .partition_point(|e| e.order(&entry) == Ordering::Less);
+            self.evals.insert(at, evaluate(&entry, &self.scorecard));
+            self.entries.insert(at, entry);
+        }
+    }
+
+    /// Reads a scorecard and its workflows; `None` when there is no such scorecard. Run it
+    /// inside a transaction, so both reads see one state.
+    pub async fn load(
+        conn: &mut SqliteConnection,
+        catalog: &Catalog,
+        id: i64,
+    ) -> AppResult<Option<Snapshot>> {
+        let Some(scorecard) = repo::get_scorecard(&mut *conn, id).await? else {
+            return Ok(None);
+        };
+        let workflows = repo::list_workflows(&mut *conn, id).await?;
+        Ok(Some(Snapshot::new(scorecard, workflows, catalog)))
     }
 
     /// The id of the workflow with this name key (see `name_key`).
@@ -353,14 +381,24 @@ impl Cache {
             return Ok(snapshot);
         }
         let mut tx = db.reader().begin().await?;
-        let scorecard = repo::get_scorecard(&mut *tx, id)
+        let snapshot = Snapshot::load(&mut tx, catalog, id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let workflows = repo::list_workflows(&mut *tx, id).await?;
         tx.commit().await?;
-        let snapshot = Arc::new(Snapshot::new(scorecard, workflows, catalog));
+        let snapshot = Arc::new(snapshot);
         self.lock().fill(&snapshot);
         Ok(snapshot)
+    }
+
+    /// Puts a snapshot read or built under the write lock, unless the cache already
+    /// knows of something newer.
+    pub fn put(&self, snapshot: Arc<Snapshot>) {
+        self.lock().fill(&snapshot);
+    }
+
+    /// The cached snapshot, whatever its revision, if the cache holds one.
+    pub fn held(&self, id: i64) -> Option<Arc<Snapshot>> {
+        self.lock().fresh(id)
     }
 
     /// The cached snapshot at exactly `revision`, if the cache holds it.
