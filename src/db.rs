@@ -175,3 +175,46 @@ impl From<Synchronous> for SqliteSynchronous {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn committed_pages_reach_the_database_file_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("checkpoints.db");
+        let url = format!("sqlite://{}", file.display());
+        let db = Database::connect(&url, Synchronous::Normal).await.unwrap();
+        let size = || std::fs::metadata(&file).unwrap().len();
+        let before = size();
+
+        // About 2 MB: less than SQLite's own checkpoint threshold (1,000 pages).
+        let mut tx = db.begin_write().await.unwrap();
+        sqlx::query("create table filler (data blob not null)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(
+            "with recursive n(i) as (select 1 union all select i + 1 from n where i < 500)
+             insert into filler select zeroblob(4000) from n",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while size() < before + 1_000_000 {
+            assert!(
+                Instant::now() < deadline,
+                "the database file stayed at {} bytes: nothing was checkpointed",
+                size()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        db.close().await;
+    }
+}
