@@ -185,6 +185,9 @@ def main():
             w(f"| raw SQLite (python3 sqlite3, 1 connection, same transaction, WAL, synchronous=NORMAL) | "
               f"{int(raw['commits_per_s']):,} | {fmt_ms(ms(raw['p50_us']))} | {fmt_ms(ms(raw['p99_us']))} | | | | "
               f"{raw['commits']} | |")
+            if "grouped_edits_per_s" in raw:
+                w(f"| raw SQLite, the same edits {raw['group']} to a transaction (as the app groups a burst) | "
+                  f"{int(raw['grouped_edits_per_s']):,} edits/s | | | | | | {raw['grouped_edits']} | |")
         w("")
     if probes:
         w("One edit at a time (no concurrency, 20 edits each), against the scorecard's size:\n")
