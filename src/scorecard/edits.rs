@@ -12,17 +12,17 @@
 //! Within a group each edit is checked in turn against the stored state as the edits
 //! before it leave it (the cached snapshot, copied and patched as they go), exactly as if
 //! each had its own transaction: a stale version, a name already taken or an invalid
-//! field refuses that edit alone. The group is then written in one round trip of three
-//! statements, which also checks that each scorecard's revision is still the one the
-//! cache held (if not, the group is checked again against state read inside the
-//! transaction). After the commit the cache takes the patched snapshot, open pages get
+//! field refuses that edit alone. The group is then written in a few round trips: each
+//! accepted edit's workflow in edit order (so no name is ever held twice on the way),
+//! then each scorecard's revision, if it is still the one the cache held, and the
+//! history entries. If a revision had moved, the group is checked again against state
+//! read inside the transaction. After the commit the cache takes the patched snapshot, open pages get
 //! one `changed` event per scorecard, and the replies go out; if the commit fails, every
 //! edit of the group fails and nothing of it is stored or shown.
 //!
 //! An edit whose request has gone (the client left, or the request timed out) before
 //! its group is checked is skipped: nothing is saved that nobody is waiting for.
 
-use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -159,8 +159,6 @@ struct Accepted<'e> {
 struct Plan<'e> {
     /// In edit order.
     accepted: Vec<Accepted<'e>>,
-    /// The name key each edited workflow had when the group began, by workflow id.
-    start_keys: HashMap<i64, String>,
 }
 
 /// Where a group takes the stored state of the scorecards it touches from.
@@ -296,9 +294,6 @@ fn check<'e>(
         decided: base.decided,
         fields,
     };
-    plan.start_keys
-        .entry(id)
-        .or_insert_with(|| name_key(&base.fields.name));
     plan.accepted.push(Accepted {
         scorecard_id: snapshot.scorecard.id,
         workflow: saved.clone(),
@@ -309,11 +304,19 @@ fn check<'e>(
     Ok(Ok(id))
 }
 
-/// Writes a group's plan inside its transaction: the workflows as they end, each
+/// Writes a group's plan inside its transaction: each accepted edit's workflow, in edit
+/// order (every step was checked to be valid, so no name is ever held twice), each
 /// scorecard's new revision, and a history entry per edit. Returns false, having written
-/// nothing that will commit, if a scorecard's revision is not the one the plan started
-/// from.
+/// nothing that will commit, if the stored state is not the one the plan started from.
 async fn write(tx: &mut WriteTx, touched: &[Touched], plan: &Plan<'_>) -> AppResult<bool> {
+    let rows: Vec<(i64, &Workflow)> = plan
+        .accepted
+        .iter()
+        .map(|a| (a.scorecard_id, &a.workflow))
+        .collect();
+    if repo::update_workflows(tx, &rows).await? != rows.len() as u64 {
+        return Ok(false);
+    }
     let revisions: Vec<RevisionChange> = touched
         .iter()
         .filter(|t| t.snapshot.revision() != t.start)
@@ -338,49 +341,8 @@ async fn write(tx: &mut WriteTx, touched: &[Touched], plan: &Plan<'_>) -> AppRes
         })
         .collect();
     let changes = history::changes_json(&entries)?;
-    let expected = revisions.len() + entries.len();
-    let written = if renames_into_a_freed_name(plan) {
-        // One edit at a time, in order: each step was checked to be valid, while the
-        // rows of one statement are written in no particular order.
-        for a in &plan.accepted {
-            let row = std::iter::once((a.scorecard_id, &a.workflow));
-            if repo::update_workflows(&mut **tx, row).await? != 1 {
-                return Ok(false);
-            }
-        }
-        repo::save_edits(&mut **tx, std::iter::empty(), &revisions, changes).await?
-            == expected as u64
-    } else {
-        // A workflow edited twice in the group is written once, as it ends.
-        let mut last: HashMap<i64, &Accepted> = HashMap::new();
-        for a in &plan.accepted {
-            last.insert(a.workflow.id, a);
-        }
-        let rows = last.values().map(|a| (a.scorecard_id, &a.workflow));
-        repo::save_edits(&mut **tx, rows, &revisions, changes).await?
-            == (expected + last.len()) as u64
-    };
-    Ok(written)
-}
-
-/// Whether a workflow of the group ends with a name another one of them had when the
-/// group began (a swap, or a name handed on): written in one statement, the second could
-/// meet the first's old name still in place.
-fn renames_into_a_freed_name(plan: &Plan<'_>) -> bool {
-    let freed: HashMap<(i64, &str), i64> = plan
-        .accepted
-        .iter()
-        .filter_map(|a| {
-            let key = plan.start_keys.get(&a.workflow.id)?;
-            Some(((a.scorecard_id, key.as_str()), a.workflow.id))
-        })
-        .collect();
-    plan.accepted.iter().any(|a| {
-        let key = name_key(&a.workflow.fields.name);
-        freed
-            .get(&(a.scorecard_id, key.as_str()))
-            .is_some_and(|&holder| holder != a.workflow.id)
-    })
+    let written = repo::save_revisions_and_history(&mut **tx, &revisions, changes).await?;
+    Ok(written == (revisions.len() + entries.len()) as u64)
 }
 
 #[cfg(test)]
@@ -538,8 +500,8 @@ mod tests {
     async fn names_handed_on_within_a_group_are_saved() {
         let room = room(&["Alpha", "Beta"]).await;
         let [a, b] = room.ids[..] else { panic!() };
-        // A swap: every step is valid, but the end state written in one statement would
-        // meet a name still held by the other row.
+        // A swap: every step is valid, but writing only where each workflow ends would
+        // meet a name the other one still holds.
         let edits = [
             room.edit(a, None, &[(Column::Name, "Gamma")]),
             room.edit(b, None, &[(Column::Name, "Alpha")]),

@@ -7,7 +7,7 @@
 use std::sync::LazyLock;
 
 use serde::Serialize;
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
 
 use super::model::{
     Answers, Override, Scorecard, Tier, Verdict, Volumes, Workflow, WorkflowFields, name_key,
@@ -391,8 +391,7 @@ pub async fn has_estimated_spend(
 }
 
 /// A workflow's fields as stored, column by column: the one place that says how fields
-/// map to columns, for the statements that bind them and for `update_workflows`.
-#[derive(Serialize)]
+/// map to columns, for every statement that binds them.
 struct Columns<'a> {
     name: &'a str,
     name_key: String,
@@ -567,19 +566,52 @@ pub async fn update_workflow(
     row.map(Workflow::try_from).transpose()
 }
 
-/// Stores each workflow's fields and version as given, in one statement; returns how
-/// many rows it changed. Each must exist in its scorecard. The rows are written in no
-/// particular order: no workflow may take a name another one of them holds until then.
-pub async fn update_workflows<'w>(
-    db: impl SqliteExecutor<'_>,
-    workflows: impl Iterator<Item = (i64, &'w Workflow)>,
+/// Stores each workflow's fields and version as given, one statement per workflow in the
+/// order given (a workflow may appear more than once: the last is what stays), in as few
+/// round trips as there are chunks of `CHUNKS`. Returns how many rows it changed: each
+/// must exist in its scorecard.
+pub async fn update_workflows(
+    conn: &mut SqliteConnection,
+    workflows: &[(i64, &Workflow)],
 ) -> Result<u64, AppError> {
-    Ok(sqlx::query(sqlx::AssertSqlSafe(UPDATE_WORKFLOWS.as_str()))
-        .bind(workflows_json(workflows)?)
-        .execute(db)
-        .await?
-        .rows_affected())
+    let mut written = 0;
+    let mut rest = workflows;
+    while !rest.is_empty() {
+        let (at, size) = CHUNKS
+            .iter()
+            .copied()
+            .enumerate()
+            .find(|&(_, size)| size <= rest.len())
+            .unwrap_or((CHUNKS.len() - 1, 1));
+        let (chunk, tail) = rest.split_at(size);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(UPDATE_WORKFLOWS[at].as_str()));
+        for (scorecard_id, w) in chunk {
+            query = bind_fields!(query, &w.fields)
+                .bind(w.version)
+                .bind(w.id)
+                .bind(*scorecard_id);
+        }
+        written += query.execute(&mut *conn).await?.rows_affected();
+        rest = tail;
+    }
+    Ok(written)
 }
+
+/// The sizes `update_workflows` sends statements in: a group of 50 goes as 32 + 16 + 2.
+/// Each size is one cached, prepared text.
+const CHUNKS: [usize; 6] = [32, 16, 8, 4, 2, 1];
+
+/// For each of `CHUNKS`, that many copies of the statement that saves one workflow.
+static UPDATE_WORKFLOWS: LazyLock<[String; CHUNKS.len()]> = LazyLock::new(|| {
+    let set: Vec<String> = FIELD_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
+    let one = format!(
+        "update or rollback workflows set {}, version = ?,
+            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         where id = ? and scorecard_id = ?;",
+        set.join(", ")
+    );
+    CHUNKS.map(|size| one.repeat(size))
+});
 
 /// A scorecard's revision moving from `from` to `to`.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -589,77 +621,34 @@ pub struct RevisionChange {
     pub to: i64,
 }
 
-/// Writes a group of edits in one round trip: the workflows as in `update_workflows`,
-/// each scorecard's revision if it still is `from`, and `changes` (as
-/// `history::repo::changes_json` makes them). Returns how many rows it wrote: fewer than
-/// there are workflows, revisions and changes means the state moved under the caller.
-pub async fn save_edits<'w>(
+/// Sets each scorecard's revision where it still is `from`, and records `changes` (as
+/// `history::repo::changes_json` makes them), in one round trip. Returns how many rows
+/// it wrote: fewer than there are revisions and changes means a revision had moved.
+pub async fn save_revisions_and_history(
     db: impl SqliteExecutor<'_>,
-    workflows: impl Iterator<Item = (i64, &'w Workflow)>,
     revisions: &[RevisionChange],
     changes: String,
 ) -> Result<u64, AppError> {
     let revisions =
         serde_json::to_string(revisions).map_err(|e| AppError::corrupt(e.to_string()))?;
-    Ok(sqlx::query(sqlx::AssertSqlSafe(SAVE_EDITS.as_str()))
-        .bind(workflows_json(workflows)?)
-        .bind(revisions)
-        .bind(changes)
-        .execute(db)
-        .await?
-        .rows_affected())
-}
-
-/// One workflow as `update_workflows` stores it.
-#[derive(Serialize)]
-struct StoredWorkflow<'a> {
-    id: i64,
-    scorecard_id: i64,
-    version: i64,
-    #[serde(flatten)]
-    columns: Columns<'a>,
-}
-
-fn workflows_json<'w>(
-    workflows: impl Iterator<Item = (i64, &'w Workflow)>,
-) -> Result<String, AppError> {
-    let rows: Vec<StoredWorkflow> = workflows
-        .map(|(scorecard_id, w)| StoredWorkflow {
-            id: w.id,
-            scorecard_id,
-            version: w.version,
-            columns: Columns::of(&w.fields),
-        })
-        .collect();
-    serde_json::to_string(&rows).map_err(|e| AppError::corrupt(e.to_string()))
-}
-
-/// Reads `StoredWorkflow`s from a JSON array. A failed constraint rolls back the whole
-/// transaction, so SQLite keeps no statement journal for the rows written before it.
-static UPDATE_WORKFLOWS: LazyLock<String> = LazyLock::new(|| {
-    let set: Vec<String> = FIELD_COLUMNS
-        .iter()
-        .chain(&["version"])
-        .map(|c| format!("{c} = j.value ->> '{c}'"))
-        .collect();
-    format!(
-        "update or rollback workflows set {}, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-         from jsonb_each(?) as j
-         where workflows.id = j.value ->> 'id' and workflows.scorecard_id = j.value ->> 'scorecard_id'",
-        set.join(", ")
+    Ok(
+        sqlx::query(sqlx::AssertSqlSafe(REVISIONS_AND_HISTORY.as_str()))
+            .bind(revisions)
+            .bind(changes)
+            .execute(db)
+            .await?
+            .rows_affected(),
     )
-});
+}
 
-/// `UPDATE_WORKFLOWS`, the revisions (`RevisionChange`s), the history entries.
-static SAVE_EDITS: LazyLock<String> = LazyLock::new(|| {
+/// The revisions (`RevisionChange`s), then the history entries.
+static REVISIONS_AND_HISTORY: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{};
-         update or rollback scorecards set revision = j.value ->> 'to',
+        "update or rollback scorecards set revision = j.value ->> 'to',
             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          from jsonb_each(?) as j
          where scorecards.id = j.value ->> 'id' and scorecards.revision = j.value ->> 'from';
          {}",
-        *UPDATE_WORKFLOWS,
         history::RECORD_ALL
     )
 });
