@@ -312,6 +312,14 @@ changes_after=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(f"file:{s
 record "write_history_rows=$(( changes_after - changes_before ))"
 log "writes: ${line#RESULT }"
 
+# --- a room saving at once: bursts of 50 edits, each burst answered before the next -----
+wait_quiet
+log "bursts of 50 edits at once (bench/write_burst.py)"
+line=$(taskset -c 1 python3 "$bench/write_burst.py" "$base" "${token[$write_n]}" \
+  "$work/workflows-$write_n.csv" "$work/scorecard-$write_n.json" 40 50 | grep '^RESULT ')
+record "burst n=$write_n ${line#RESULT }"
+log "bursts: ${line#RESULT }"
+
 # --- one edit at a time, against N: what a single write costs without queueing --------
 log "single edits, one at a time (bench/write_probe.py)"
 probe_specs=()

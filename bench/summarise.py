@@ -40,6 +40,8 @@ def load(path):
             raw = words(rest)
         elif head == "probe":
             probes.append(words(rest))
+        elif head == "burst":
+            meta["burst"] = words(rest)
         else:
             k, _, v = line.partition("=")
             meta[k] = v
@@ -189,6 +191,13 @@ def main():
                 w(f"| raw SQLite, the same edits {raw['group']} to a transaction (as the app groups a burst) | "
                   f"{int(raw['grouped_edits_per_s']):,} edits/s | | | | | | {raw['grouped_edits']} | |")
         w("")
+    if "burst" in meta:
+        b = meta["burst"]
+        w(f"A room saving at once (`bench/write_burst.py`): {b['bursts']} bursts of 50 edits sent "
+          f"together on 50 connections, each burst answered before the next (200 ms apart): "
+          f"each edit answered in p50 {float(b['p50_ms']):.2f} ms, p99 {float(b['p99_ms']):.2f} ms, "
+          f"max {float(b['max_ms']):.2f} ms; a whole burst in {float(b['burst_p50_ms']):.2f} ms "
+          f"(median); {b['non303']} answers other than 303.\n")
     if probes:
         w("One edit at a time (no concurrency, 20 edits each), against the scorecard's size:\n")
         w("| N | median ms | min ms | max ms |")
