@@ -107,21 +107,10 @@ impl From<ChangeRow> for Change {
 }
 
 pub async fn record(db: impl SqliteExecutor<'_>, change: NewChange<'_>) -> Result<(), AppError> {
-    let diff = serde_json::to_string(change.diff).map_err(|e| AppError::corrupt(e.to_string()))?;
-    sqlx::query(
-        "insert into changes (scorecard_id, workflow_id, workflow_name, actor, action, diff, snapshot, note)
-         values (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(change.scorecard_id)
-    .bind(change.workflow_id)
-    .bind(change.workflow_name)
-    .bind(change.actor)
-    .bind(change.action)
-    .bind(diff)
-    .bind(change.snapshot)
-    .bind(change.note)
-    .execute(db)
-    .await?;
+    sqlx::query(RECORD_ALL)
+        .bind(changes_json(std::slice::from_ref(&change))?)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

@@ -16,9 +16,9 @@
 //! accepted edit's workflow in edit order (so no name is ever held twice on the way),
 //! then each scorecard's revision, if it is still the one the cache held, and the
 //! history entries. If a revision had moved, the group is checked again against state
-//! read inside the transaction. After the commit the cache takes the patched snapshot, open pages get
-//! one `changed` event per scorecard, and the replies go out; if the commit fails, every
-//! edit of the group fails and nothing of it is stored or shown.
+//! read inside the transaction. After the commit the cache takes the patched snapshot,
+//! open pages get one `changed` event per scorecard, and the replies go out; if the
+//! commit fails, every edit of the group fails and nothing of it is stored or shown.
 //!
 //! An edit whose request has gone (the client left, or the request timed out) before
 //! its group is checked is skipped: nothing is saved that nobody is waiting for.
@@ -162,7 +162,7 @@ struct Plan<'e> {
 }
 
 /// Where a group takes the stored state of the scorecards it touches from.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Source {
     /// The cache, as it is; the write checks each revision is still the one stored.
     Cache,

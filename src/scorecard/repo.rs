@@ -521,16 +521,7 @@ pub async fn insert_workflow(
     scorecard_id: i64,
     fields: &WorkflowFields,
 ) -> Result<Workflow, AppError> {
-    let sql = format!(
-        "insert into workflows (name, name_key, team, description, monthly_spend, model,
-            monthly_input_tokens, monthly_output_tokens, target_model, current_tier, owner,
-            metric, next_step, kill_criteria, stakes, ambiguity, business_case, sensitive_data,
-            defended, tier_override, tier_override_reason, verdict_override,
-            verdict_override_reason, scorecard_id)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         returning {WORKFLOW_COLUMNS}"
-    );
-    let query = sqlx::query_as::<_, WorkflowRow>(sqlx::AssertSqlSafe(sql));
+    let query = sqlx::query_as::<_, WorkflowRow>(sqlx::AssertSqlSafe(INSERT_WORKFLOW.as_str()));
     let row = bind_fields!(query, fields)
         .bind(scorecard_id)
         .fetch_one(db)
@@ -546,18 +537,7 @@ pub async fn update_workflow(
     id: i64,
     fields: &WorkflowFields,
 ) -> Result<Option<Workflow>, AppError> {
-    let sql = format!(
-        "update workflows set name = ?, name_key = ?, team = ?, description = ?,
-            monthly_spend = ?, model = ?, monthly_input_tokens = ?, monthly_output_tokens = ?,
-            target_model = ?, current_tier = ?, owner = ?, metric = ?, next_step = ?,
-            kill_criteria = ?, stakes = ?, ambiguity = ?, business_case = ?, sensitive_data = ?,
-            defended = ?, tier_override = ?, tier_override_reason = ?, verdict_override = ?,
-            verdict_override_reason = ?, version = version + 1,
-            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-         where id = ? and scorecard_id = ?
-         returning {WORKFLOW_COLUMNS}"
-    );
-    let query = sqlx::query_as::<_, WorkflowRow>(sqlx::AssertSqlSafe(sql));
+    let query = sqlx::query_as::<_, WorkflowRow>(sqlx::AssertSqlSafe(UPDATE_WORKFLOW.as_str()));
     let row = bind_fields!(query, fields)
         .bind(id)
         .bind(scorecard_id)
@@ -603,15 +583,39 @@ const CHUNKS: [usize; 6] = [32, 16, 8, 4, 2, 1];
 
 /// For each of `CHUNKS`, that many copies of the statement that saves one workflow.
 static UPDATE_WORKFLOWS: LazyLock<[String; CHUNKS.len()]> = LazyLock::new(|| {
-    let set: Vec<String> = FIELD_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
     let one = format!(
         "update or rollback workflows set {}, version = ?,
             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          where id = ? and scorecard_id = ?;",
-        set.join(", ")
+        set_fields()
     );
     CHUNKS.map(|size| one.repeat(size))
 });
+
+/// `insert_workflow`'s statement: the fields, then the scorecard.
+static INSERT_WORKFLOW: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "insert into workflows ({}, scorecard_id) values ({}) returning {WORKFLOW_COLUMNS}",
+        FIELD_COLUMNS.join(", "),
+        ["?"; FIELD_COLUMNS.len() + 1].join(", ")
+    )
+});
+
+/// `update_workflow`'s statement: the fields, then the workflow and its scorecard.
+static UPDATE_WORKFLOW: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "update workflows set {}, version = version + 1,
+            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         where id = ? and scorecard_id = ?
+         returning {WORKFLOW_COLUMNS}",
+        set_fields()
+    )
+});
+
+/// `column = ?` for each of `FIELD_COLUMNS`, in order, for `bind_fields!`.
+fn set_fields() -> String {
+    FIELD_COLUMNS.map(|c| format!("{c} = ?")).join(", ")
+}
 
 /// A scorecard's revision moving from `from` to `to`.
 #[derive(Debug, Clone, Copy, Serialize)]
