@@ -276,7 +276,10 @@ fn check<'e>(
         Ok(fields) => fields,
         Err(errors) => return Ok(Err(SaveRejection::Invalid(errors))),
     };
-    if let Some(other) = snapshot.find_key(&name_key(&fields.name))
+    // Names are unique, so a workflow that keeps its own cannot meet another's.
+    let key = name_key(&fields.name);
+    if key != name_key(&base.fields.name)
+        && let Some(other) = snapshot.find_key(&key)
         && other != id
     {
         let mut errors = FieldErrors::default();

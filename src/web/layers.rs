@@ -6,6 +6,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -55,34 +56,39 @@ pub fn apply(router: Router<AppState>, config: &Config) -> Router<AppState> {
             Err(_) => csrf,
         };
     }
-    router
-        // Event streams are left uncompressed by the default predicate, so they flow.
-        .layer(CompressionLayer::new())
-        .layer(DefaultBodyLimit::max(FORM_LIMIT))
-        .layer(middleware::from_fn(private_pages))
-        .layer(csrf.with_rejection_response(cross_site_refusal))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(config.request_timeout_secs.max(1)),
-        ))
-        .layer(middleware::from_fn(log_errors))
-        .layer(middleware::from_fn(crate::web::metrics::track))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        // Share links live in the path: no page may leak them to another site.
-        .layer(header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
-        // Scorecards are private to their link holders: no search engine lists them.
-        .layer(header(
-            HeaderName::from_static("x-robots-tag"),
-            "noindex, nofollow",
-        ))
-        .layer(header(
-            header::CONTENT_SECURITY_POLICY,
-            CONTENT_SECURITY_POLICY,
-        ))
+    // One `layer` call for the whole stack: each `Router::layer` wraps every route in a
+    // boxed service of its own, and each request would clone every level of them.
+    // Listed from the outside in.
+    router.layer(
+        ServiceBuilder::new()
+            .layer(header(
+                header::CONTENT_SECURITY_POLICY,
+                CONTENT_SECURITY_POLICY,
+            ))
+            // Scorecards are private to their link holders: no search engine lists them.
+            .layer(header(
+                HeaderName::from_static("x-robots-tag"),
+                "noindex, nofollow",
+            ))
+            .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+            .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            // Share links live in the path: no page may leak them to another site.
+            .layer(header(header::REFERRER_POLICY, "no-referrer"))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(middleware::from_fn(crate::web::metrics::track))
+            .layer(middleware::from_fn(log_errors))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(config.request_timeout_secs.max(1)),
+            ))
+            .layer(csrf.with_rejection_response(cross_site_refusal))
+            .layer(middleware::from_fn(private_pages))
+            .layer(DefaultBodyLimit::max(FORM_LIMIT))
+            // Event streams are left uncompressed by the default predicate, so they flow.
+            .layer(CompressionLayer::new()),
+    )
 }
 
 /// Pages under an edit link are never stored by browsers or proxies: the link in them is a
