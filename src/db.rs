@@ -176,11 +176,130 @@ impl From<Synchronous> for SqliteSynchronous {
     }
 }
 
+/// The sizes in which `execute_chunked` sends rows: 50 rows go as 32 + 16 + 2.
+pub const CHUNKS: [usize; 6] = [32, 16, 8, 4, 2, 1];
+
+/// For each of `CHUNKS`, the text that writes that many rows, as `make` writes it.
+/// Built once: each text is one cached, prepared statement.
+pub fn chunk_statements(make: impl Fn(usize) -> String) -> [String; CHUNKS.len()] {
+    CHUNKS.map(make)
+}
+
+/// A query on SQLite, as `execute_chunked` binds it.
+pub type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Writes `items` in as few statements as `CHUNKS` allows: each chunk runs the statement
+/// made for its size (from `chunk_statements`), with `bind` binding each item in turn.
+/// Returns the rows written in all.
+pub async fn execute_chunked<'q, T>(
+    conn: &mut sqlx::SqliteConnection,
+    items: &'q [T],
+    statements: &'q [String; CHUNKS.len()],
+    bind: impl Fn(SqliteQuery<'q>, &'q T) -> SqliteQuery<'q>,
+) -> Result<u64, sqlx::Error> {
+    let mut written = 0;
+    let mut rest = items;
+    while !rest.is_empty() {
+        // The last size is 1, so some size always fits.
+        let at = CHUNKS
+            .iter()
+            .position(|&size| size <= rest.len())
+            .unwrap_or(CHUNKS.len() - 1);
+        let (chunk, tail) = rest.split_at(CHUNKS[at]);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(statements[at].as_str()));
+        for item in chunk {
+            query = bind(query, item);
+        }
+        written += query.execute(&mut *conn).await?.rows_affected();
+        rest = tail;
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
 
     use super::*;
+
+    /// The rebuild of `workflows` (migration 3) on a database that has rows, votes and
+    /// history: everything stays, and the rules still hold.
+    #[tokio::test]
+    async fn rebuilding_the_workflows_table_keeps_every_row_vote_and_rule() {
+        use sqlx::{Connection, Row};
+
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("older.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        sqlx::migrate!().run_to(2, &mut conn).await.unwrap();
+        sqlx::raw_sql(
+            "insert into scorecards (id, name, edit_token, view_token) values (1, 'Q3', 'e', 'v');
+             insert into workflows (id, scorecard_id, name, name_key, current_tier, stakes,
+                 tier_override, verdict_override, verdict_override_reason, version, decided)
+             values (7, 1, 'Triage', 'triage', 'small', 1, null, 'kill', 'no owner', 4, 1);
+             insert into votes (id, scorecard_id, workflow_id, opened_by) values (3, 1, 7, 'Ada');
+             insert into ballots (vote_id, participant, voter_name, verdict)
+             values (3, 'p1', 'Grace', 'fund');",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let row = "select name, current_tier, stakes, tier_override, verdict_override,
+                       verdict_override_reason, version, decided, created_at
+                   from workflows where id = 7";
+        let stored = sqlx::query(row).fetch_one(&mut conn).await.unwrap();
+        let read = |r: &sqlx::sqlite::SqliteRow| -> Vec<String> {
+            (0..r.len())
+                .map(|i| {
+                    r.try_get::<Option<String>, _>(i)
+                        .map(|v| v.unwrap_or_else(|| "NULL".into()))
+                        .or_else(|_| r.try_get::<i64, _>(i).map(|v| v.to_string()))
+                        .unwrap()
+                })
+                .collect()
+        };
+        let before = read(&stored);
+        conn.close().await.unwrap();
+
+        let db = Database::connect(&url, Synchronous::Normal).await.unwrap();
+        let mut tx = db.begin_write().await.unwrap();
+        let after = read(&sqlx::query(row).fetch_one(&mut *tx).await.unwrap());
+        assert_eq!(before, after);
+        let votes: i64 = sqlx::query_scalar("select count(*) from votes where workflow_id = 7")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(votes, 1, "the rebuild deleted the votes on its rows");
+        let enforced: i64 = sqlx::query_scalar("pragma foreign_keys")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(enforced, 1, "foreign keys are enforced again afterwards");
+        for refused in [
+            "update workflows set current_tier = 'large' where id = 7",
+            "update workflows set tier_override = '' where id = 7",
+            "update workflows set verdict_override = 'maybe' where id = 7",
+            "update workflows set stakes = 2 where id = 7",
+            "update workflows set scorecard_id = 99 where id = 7",
+        ] {
+            let result = sqlx::query(refused).execute(&mut *tx).await;
+            assert!(result.is_err(), "allowed: {refused}");
+        }
+        sqlx::query(
+            "update workflows set tier_override = 'none', verdict_override = null where id = 7",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+    }
 
     #[tokio::test]
     async fn committed_pages_reach_the_database_file_in_the_background() {

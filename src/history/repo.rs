@@ -1,9 +1,12 @@
 //! Every SQL statement about the history.
 
+use std::sync::LazyLock;
+
 use serde::Serialize;
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
 
 use super::model::FieldChange;
+use crate::db::{CHUNKS, chunk_statements, execute_chunked};
 use crate::error::AppError;
 
 /// A change about to be recorded.
@@ -106,56 +109,49 @@ impl From<ChangeRow> for Change {
     }
 }
 
-pub async fn record(db: impl SqliteExecutor<'_>, change: NewChange<'_>) -> Result<(), AppError> {
-    sqlx::query(RECORD_ALL)
-        .bind(changes_json(std::slice::from_ref(&change))?)
-        .execute(db)
-        .await?;
+/// Records one change.
+pub async fn record(conn: &mut SqliteConnection, change: NewChange<'_>) -> Result<(), AppError> {
+    record_all(conn, std::slice::from_ref(&change)).await?;
     Ok(())
 }
 
-/// One change as `RECORD_ALL` writes it: the diff as its JSON text.
-#[derive(Serialize)]
-struct ChangeColumns<'a> {
-    scorecard_id: i64,
-    workflow_id: Option<i64>,
-    workflow_name: &'a str,
-    actor: &'a str,
-    action: &'a str,
-    diff: String,
-    snapshot: Option<&'a str>,
-    note: &'a str,
-}
-
-/// Several changes as one JSON array, for `RECORD_ALL`.
-pub fn changes_json(changes: &[NewChange<'_>]) -> Result<String, AppError> {
-    changes
+/// Records changes in the order given, in as few statements as `CHUNKS` allows. Returns
+/// how many it recorded.
+pub async fn record_all(
+    conn: &mut SqliteConnection,
+    changes: &[NewChange<'_>],
+) -> Result<u64, AppError> {
+    let rows = changes
         .iter()
-        .map(|c| {
-            Ok(ChangeColumns {
-                scorecard_id: c.scorecard_id,
-                workflow_id: c.workflow_id,
-                workflow_name: c.workflow_name,
-                actor: c.actor,
-                action: c.action,
-                diff: serde_json::to_string(c.diff)?,
-                snapshot: c.snapshot.as_deref(),
-                note: &c.note,
-            })
-        })
+        .map(|c| Ok((c, serde_json::to_string(c.diff)?)))
         .collect::<Result<Vec<_>, serde_json::Error>>()
-        .and_then(|rows| serde_json::to_string(&rows))
-        .map_err(|e| AppError::corrupt(e.to_string()))
+        .map_err(|e| AppError::corrupt(e.to_string()))?;
+    let written = execute_chunked(conn, &rows, &RECORD, |query, (c, diff)| {
+        query
+            .bind(c.scorecard_id)
+            .bind(c.workflow_id)
+            .bind(c.workflow_name)
+            .bind(c.actor)
+            .bind(c.action)
+            .bind(diff.as_str())
+            .bind(c.snapshot.as_deref())
+            .bind(c.note.as_str())
+    })
+    .await?;
+    Ok(written)
 }
 
-/// Records the changes of a `changes_json` array, in order, in one statement. A failed
-/// constraint rolls back the whole transaction.
-pub const RECORD_ALL: &str = "insert or rollback into changes
-        (scorecard_id, workflow_id, workflow_name, actor, action, diff, snapshot, note)
-     select j.value ->> 'scorecard_id', j.value ->> 'workflow_id', j.value ->> 'workflow_name',
-        j.value ->> 'actor', j.value ->> 'action', j.value ->> 'diff', j.value ->> 'snapshot',
-        j.value ->> 'note'
-     from jsonb_each(?) as j order by j.key";
+/// For each of `CHUNKS`, the statement that records that many changes.
+static RECORD: LazyLock<[String; CHUNKS.len()]> = LazyLock::new(|| {
+    chunk_statements(|size| {
+        format!(
+            "insert or rollback into changes
+                (scorecard_id, workflow_id, workflow_name, actor, action, diff, snapshot, note)
+             values {}",
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; size].join(", ")
+        )
+    })
+});
 
 const COLUMNS: &str = "id, workflow_id, workflow_name, actor, at, action, diff, snapshot, note";
 

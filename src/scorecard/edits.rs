@@ -329,6 +329,9 @@ async fn write(tx: &mut WriteTx, touched: &[Touched], plan: &Plan<'_>) -> AppRes
             to: t.snapshot.revision(),
         })
         .collect();
+    if repo::move_revisions(tx, &revisions).await? != revisions.len() as u64 {
+        return Ok(false);
+    }
     let entries: Vec<NewChange> = plan
         .accepted
         .iter()
@@ -343,9 +346,8 @@ async fn write(tx: &mut WriteTx, touched: &[Touched], plan: &Plan<'_>) -> AppRes
             )
         })
         .collect();
-    let changes = history::changes_json(&entries)?;
-    let written = repo::save_revisions_and_history(&mut **tx, &revisions, changes).await?;
-    Ok(written == (revisions.len() + entries.len()) as u64)
+    history::record_all(tx, &entries).await?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -6,15 +6,14 @@
 
 use std::sync::LazyLock;
 
-use serde::Serialize;
 use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
 
 use super::model::{
     Answers, Override, Scorecard, Tier, Verdict, Volumes, Workflow, WorkflowFields, name_key,
 };
 use super::money::{Currency, Money, Ratio};
+use crate::db::{CHUNKS, chunk_statements, execute_chunked};
 use crate::error::AppError;
-use crate::history::repo as history;
 
 /// Which capability a token grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -554,32 +553,20 @@ pub async fn update_workflows(
     conn: &mut SqliteConnection,
     workflows: &[(i64, &Workflow)],
 ) -> Result<u64, AppError> {
-    let mut written = 0;
-    let mut rest = workflows;
-    while !rest.is_empty() {
-        let (at, size) = CHUNKS
-            .iter()
-            .copied()
-            .enumerate()
-            .find(|&(_, size)| size <= rest.len())
-            .unwrap_or((CHUNKS.len() - 1, 1));
-        let (chunk, tail) = rest.split_at(size);
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(UPDATE_WORKFLOWS[at].as_str()));
-        for (scorecard_id, w) in chunk {
-            query = bind_fields!(query, &w.fields)
+    let written = execute_chunked(
+        conn,
+        workflows,
+        &UPDATE_WORKFLOWS,
+        |query, (scorecard_id, w)| {
+            bind_fields!(query, &w.fields)
                 .bind(w.version)
                 .bind(w.id)
-                .bind(*scorecard_id);
-        }
-        written += query.execute(&mut *conn).await?.rows_affected();
-        rest = tail;
-    }
+                .bind(*scorecard_id)
+        },
+    )
+    .await?;
     Ok(written)
 }
-
-/// The sizes `update_workflows` sends statements in: a group of 50 goes as 32 + 16 + 2.
-/// Each size is one cached, prepared text.
-const CHUNKS: [usize; 6] = [32, 16, 8, 4, 2, 1];
 
 /// For each of `CHUNKS`, that many copies of the statement that saves one workflow.
 static UPDATE_WORKFLOWS: LazyLock<[String; CHUNKS.len()]> = LazyLock::new(|| {
@@ -589,7 +576,7 @@ static UPDATE_WORKFLOWS: LazyLock<[String; CHUNKS.len()]> = LazyLock::new(|| {
          where id = ? and scorecard_id = ?;",
         set_fields()
     );
-    CHUNKS.map(|size| one.repeat(size))
+    chunk_statements(|size| one.repeat(size))
 });
 
 /// `insert_workflow`'s statement: the fields, then the scorecard.
@@ -618,44 +605,35 @@ fn set_fields() -> String {
 }
 
 /// A scorecard's revision moving from `from` to `to`.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct RevisionChange {
     pub id: i64,
     pub from: i64,
     pub to: i64,
 }
 
-/// Sets each scorecard's revision where it still is `from`, and records `changes` (as
-/// `history::repo::changes_json` makes them), in one round trip. Returns how many rows
-/// it wrote: fewer than there are revisions and changes means a revision had moved.
-pub async fn save_revisions_and_history(
-    db: impl SqliteExecutor<'_>,
+/// Sets each scorecard's revision where it still is `from`. Returns how many it set:
+/// fewer than given means a revision had moved.
+pub async fn move_revisions(
+    conn: &mut SqliteConnection,
     revisions: &[RevisionChange],
-    changes: String,
 ) -> Result<u64, AppError> {
-    let revisions =
-        serde_json::to_string(revisions).map_err(|e| AppError::corrupt(e.to_string()))?;
-    Ok(
-        sqlx::query(sqlx::AssertSqlSafe(REVISIONS_AND_HISTORY.as_str()))
-            .bind(revisions)
-            .bind(changes)
-            .execute(db)
-            .await?
-            .rows_affected(),
-    )
+    let mut written = 0;
+    for r in revisions {
+        written += sqlx::query(
+            "update or rollback scorecards set revision = ?,
+                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             where id = ? and revision = ?",
+        )
+        .bind(r.to)
+        .bind(r.id)
+        .bind(r.from)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(written)
 }
-
-/// The revisions (`RevisionChange`s), then the history entries.
-static REVISIONS_AND_HISTORY: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "update or rollback scorecards set revision = j.value ->> 'to',
-            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-         from jsonb_each(?) as j
-         where scorecards.id = j.value ->> 'id' and scorecards.revision = j.value ->> 'from';
-         {}",
-        history::RECORD_ALL
-    )
-});
 
 /// Marks a workflow decided (or not) in the gate walk.
 pub async fn set_decided(

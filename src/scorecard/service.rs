@@ -154,7 +154,7 @@ async fn add_workflow(
     let saved = repo::insert_workflow(&mut *w.tx, scorecard.id, &fields).await?;
     let id = saved.id;
     history::record(
-        &mut *w.tx,
+        &mut w.tx,
         NewChange::workflow(scorecard.id, id, &fields.name, actor, "added", &changes),
     )
     .await?;
@@ -177,7 +177,7 @@ pub async fn delete_workflow(
     let changes = diff(Some(f), None, scorecard.currency);
     let kept = Some(snapshot(f, scorecard.currency));
     history::record(
-        &mut *w.tx,
+        &mut w.tx,
         NewChange {
             snapshot: kept,
             ..NewChange::workflow(scorecard.id, id, &f.name, actor, "deleted", &changes)
@@ -239,7 +239,7 @@ pub async fn restore_workflow(
     let id = restored.id;
     let changes = diff(None, Some(&fields), scorecard.currency);
     history::record(
-        &mut *w.tx,
+        &mut w.tx,
         NewChange::workflow(scorecard.id, id, &fields.name, actor, "restored", &changes),
     )
     .await?;
@@ -315,7 +315,7 @@ pub async fn import_csv(
             }
         };
         history::record(
-            &mut *w.tx,
+            &mut w.tx,
             NewChange::workflow(scorecard.id, id, &fields.name, actor, "imported", &changed),
         )
         .await?;
@@ -405,7 +405,7 @@ pub async fn update_settings(
     .collect();
     if !changes.is_empty() {
         history::record(
-            &mut *w.tx,
+            &mut w.tx,
             NewChange::scorecard(scorecard.id, actor, "settings", &changes, String::new()),
         )
         .await?;
@@ -437,7 +437,7 @@ pub async fn rotate(
         LinkKind::View => "view link",
     };
     history::record(
-        &mut *w.tx,
+        &mut w.tx,
         NewChange::scorecard(
             scorecard.id,
             actor,

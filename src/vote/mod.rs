@@ -87,7 +87,7 @@ pub async fn reveal(
         })
         .collect();
     history::record(
-        &mut *w.tx,
+        &mut w.tx,
         NewChange {
             note: tally.summary(),
             ..NewChange::workflow(
