@@ -110,6 +110,17 @@ pub struct Committer {
 async fn run(mut waiting: mpsc::Receiver<Queued>, committer: Committer) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
+        if group.len() == 1 {
+            // Alone: most often the first of a room's saves, arriving while the others
+            // are still being read. Let the threads reading them run once, and take
+            // whatever they queued meanwhile into the same commit.
+            std::thread::yield_now();
+            while group.len() < MAX_GROUP
+                && let Ok(queued) = waiting.try_recv()
+            {
+                group.push(queued);
+            }
+        }
         // Skip what nobody waits for any more.
         group.retain(|queued| !queued.reply.is_closed());
         let (edits, replies): (Vec<Edit>, Vec<_>) =
@@ -261,10 +272,8 @@ fn check<'e>(
     plan: &mut Plan<'e>,
 ) -> Outcome {
     let id = edit.workflow_id;
-    let base = snapshot
-        .position(id)
-        .and_then(|at| snapshot.workflow(at))
-        .ok_or(AppError::NotFound)?;
+    let at = snapshot.position(id).ok_or(AppError::NotFound)?;
+    let base = snapshot.workflow(at).ok_or(AppError::NotFound)?;
     if let Some(version) = edit.version
         && base.version != version
     {
@@ -303,7 +312,7 @@ fn check<'e>(
         changes,
         actor: &edit.actor,
     });
-    snapshot.save(saved, catalog);
+    snapshot.save(at, saved, catalog);
     Ok(Ok(id))
 }
 

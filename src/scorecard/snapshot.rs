@@ -140,16 +140,20 @@ impl Snapshot {
         true
     }
 
-    /// Brings the snapshot to the state after a write that saved `workflow` and nothing
-    /// else: the next revision.
-    pub(super) fn save(&mut self, workflow: Workflow, catalog: &Catalog) {
+    /// Brings the snapshot to the state after a write that saved `workflow`, found at
+    /// position `at`, and nothing else: the next revision.
+    pub(super) fn save(&mut self, at: usize, workflow: Workflow, catalog: &Catalog) {
         self.scorecard.revision += 1;
-        self.replace(workflow.id, Some(workflow), catalog);
+        self.put(Some(at), workflow.id, Some(workflow), catalog);
     }
 
     /// Puts a workflow in its place in list order (`None`: removes it).
     fn replace(&mut self, id: i64, workflow: Option<Workflow>, catalog: &Catalog) {
-        let old = self.position(id);
+        self.put(self.position(id), id, workflow, catalog);
+    }
+
+    /// `replace`, with the workflow's present position (`old`) already found.
+    fn put(&mut self, old: Option<usize>, id: i64, workflow: Option<Workflow>, catalog: &Catalog) {
         let Some(workflow) = workflow else {
             if let Some(at) = old {
                 self.entries.remove(at);

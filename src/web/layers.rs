@@ -9,12 +9,14 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{
-    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use std::time::Duration;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -74,11 +76,10 @@ pub fn apply(router: Router<AppState>, config: &Config) -> Router<AppState> {
             .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             // Share links live in the path: no page may leak them to another site.
             .layer(header(header::REFERRER_POLICY, "no-referrer"))
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(SetRequestIdLayer::x_request_id(RequestIds))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(TraceLayer::new_for_http().make_span_with(request_span))
-            .layer(middleware::from_fn(crate::web::metrics::track))
-            .layer(middleware::from_fn(log_errors))
+            .layer(middleware::from_fn(observe))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 Duration::from_secs(config.request_timeout_secs.max(1)),
@@ -89,6 +90,27 @@ pub fn apply(router: Router<AppState>, config: &Config) -> Router<AppState> {
             // Event streams are left uncompressed by the default predicate, so they flow.
             .layer(CompressionLayer::new()),
     )
+}
+
+/// Request ids: a prefix drawn at random once per process, so ids from two runs or two
+/// instances differ, then a counter (`3f9a0c12-0000000041`). A random id per request
+/// would cost a system call each.
+#[derive(Clone, Copy)]
+struct RequestIds;
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        static PREFIX: LazyLock<u32> = LazyLock::new(|| {
+            let mut bytes = [0; 4];
+            // Without a random source the prefix is 0: ids are still unique in the run.
+            let _ = getrandom::fill(&mut bytes);
+            u32::from_le_bytes(bytes)
+        });
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{:08x}-{n:010x}", *PREFIX);
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
 }
 
 /// Pages under an edit link are never stored by browsers or proxies: the link in them is a
@@ -109,24 +131,39 @@ fn cross_site_refusal(_: tower_http::csrf::ProtectionError) -> Response {
     AppError::CrossSite.into_response()
 }
 
-/// The request's span names the matched route (`/s/{token}`), never the URI, so share
-/// tokens stay out of the logs.
+/// The request's span, for `RUST_LOG=debug`: it names the matched route (`/s/{token}`),
+/// never the URI, so share tokens stay out of the logs. At the default level no span is
+/// made: the one line a request may write, its error, names the route and id itself.
 fn request_span(req: &Request) -> tracing::Span {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("(unmatched)", MatchedPath::as_str);
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .unwrap_or("-");
-    tracing::info_span!("request", method = %req.method(), route, request_id)
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        route = route_of(req),
+        request_id = id_of(req)
+    )
 }
 
-/// Logs each error response once, inside the request span, and answers in JSON where the
-/// client asked for JSON.
-async fn log_errors(req: Request, next: Next) -> Response {
+fn route_of(req: &Request) -> &str {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or("(unmatched)", MatchedPath::as_str)
+}
+
+fn id_of(req: &Request) -> &str {
+    req.extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-")
+}
+
+/// Counts and times each request (see `metrics`), logs each error response once with its
+/// route and request id, and answers errors in JSON where the client asked for JSON.
+async fn observe(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("(unmatched)", MatchedPath::as_str);
+    let request_id = req.extensions().get::<RequestId>().cloned();
     let json = crate::web::wants_json(req.headers()) || req.uri().path().ends_with(".json");
     let mut response = next.run(req).await;
     let mut report = response.extensions_mut().remove::<ErrorReport>();
@@ -155,13 +192,18 @@ async fn log_errors(req: Request, next: Next) -> Response {
             response = replaced;
         }
     }
+    crate::web::metrics::record(&method, route, status, started);
     let Some(report) = report else {
         return response;
     };
+    let request_id = request_id
+        .as_ref()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-");
     if status.is_server_error() {
-        tracing::error!(status = status.as_u16(), error = %report.detail, "request failed");
+        tracing::error!(route, request_id, status = status.as_u16(), error = %report.detail, "request failed");
     } else {
-        tracing::debug!(status = status.as_u16(), error = %report.detail, "request refused");
+        tracing::debug!(route, request_id, status = status.as_u16(), error = %report.detail, "request refused");
     }
     if json {
         response = (

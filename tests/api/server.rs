@@ -44,3 +44,33 @@ async fn the_server_answers_over_http_on_port_0_and_stops_on_shutdown() {
     server.stop().await.unwrap();
     assert!(client.get(format!("{base}/healthz")).send().await.is_err());
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_a_given_one_is_kept() {
+    let server = TestServer::spawn().await;
+    let client = TestServer::client();
+    let url = format!("{}/healthz", server.base);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let response = client.get(&url).send().await.unwrap();
+        ids.push(
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "ids repeat: {ids:?}");
+    assert!(ids.iter().all(|id| !id.is_empty()));
+
+    // A proxy's id goes through, so its logs and ours line up.
+    let given = client
+        .get(&url)
+        .header("x-request-id", "edge-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "edge-42");
+}

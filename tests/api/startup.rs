@@ -175,6 +175,14 @@ async fn share_tokens_never_reach_the_logs_and_sigterm_stops_the_server_cleanly(
         logs.contains("/s/{token}"),
         "requests are logged by route:\n{logs}"
     );
+    let refused = logs
+        .lines()
+        .find(|l| l.contains("request refused"))
+        .unwrap_or_else(|| panic!("the unknown link is logged:\n{logs}"));
+    assert!(
+        refused.contains("\"route\":\"/v/{token}\"") && refused.contains("\"request_id\":\""),
+        "an error's line names its route and request id: {refused}"
+    );
     assert!(
         !logs.contains(&token),
         "a share token reached the logs:\n{logs}"
