@@ -11,7 +11,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use std::sync::LazyLock;
@@ -47,9 +46,6 @@ pub const FORM_LIMIT: usize = 64 * 1024;
 pub const IMPORT_LIMIT: usize = 5 * 1024 * 1024;
 
 pub fn apply(router: Router<AppState>, config: &Config) -> Router<AppState> {
-    let header = |name: HeaderName, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-    };
     let mut csrf = CsrfLayer::new();
     if let Some(origin) = config.public_base() {
         // Behind a proxy that rewrites Host, the public origin is still trusted.
@@ -63,32 +59,19 @@ pub fn apply(router: Router<AppState>, config: &Config) -> Router<AppState> {
     // Listed from the outside in.
     router.layer(
         ServiceBuilder::new()
-            .layer(header(
-                header::CONTENT_SECURITY_POLICY,
-                CONTENT_SECURITY_POLICY,
-            ))
-            // Scorecards are private to their link holders: no search engine lists them.
-            .layer(header(
-                HeaderName::from_static("x-robots-tag"),
-                "noindex, nofollow",
-            ))
-            .layer(header(header::X_FRAME_OPTIONS, "DENY"))
-            .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            // Share links live in the path: no page may leak them to another site.
-            .layer(header(header::REFERRER_POLICY, "no-referrer"))
             .layer(SetRequestIdLayer::x_request_id(RequestIds))
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            // Event streams are left uncompressed by the default predicate, so they flow.
+            .layer(CompressionLayer::new())
+            .layer(middleware::from_fn(protect))
             .layer(middleware::from_fn(observe))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 Duration::from_secs(config.request_timeout_secs.max(1)),
             ))
             .layer(csrf.with_rejection_response(cross_site_refusal))
-            .layer(middleware::from_fn(private_pages))
-            .layer(DefaultBodyLimit::max(FORM_LIMIT))
-            // Event streams are left uncompressed by the default predicate, so they flow.
-            .layer(CompressionLayer::new()),
+            .layer(DefaultBodyLimit::max(FORM_LIMIT)),
     )
 }
 
@@ -113,15 +96,46 @@ impl MakeRequestId for RequestIds {
     }
 }
 
-/// Pages under an edit link are never stored by browsers or proxies: the link in them is a
-/// credential. (View pages set their own revalidation policy.)
-async fn private_pages(req: Request, next: Next) -> Response {
+/// What every response carries unless it set its own: scripts and styles only from our
+/// own `/static`, no framing, no sniffing; no referrer, since share links live in the
+/// path and no page may leak them to another site; no search engine listing, since
+/// scorecards are private to their link holders.
+const SECURITY_HEADERS: [(HeaderName, HeaderValue); 5] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    ),
+    (
+        HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static("noindex, nofollow"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
+];
+
+/// Adds `SECURITY_HEADERS` to every response, and keeps pages under an edit link out of
+/// browser and proxy caches: the link in them is a credential. (View pages set their own
+/// revalidation policy.)
+async fn protect(req: Request, next: Next) -> Response {
     let edit = req.uri().path().starts_with("/s/");
     let mut response = next.run(req).await;
-    if edit && !response.headers().contains_key(header::CACHE_CONTROL) {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = response.headers_mut();
+    // Room for these and the request id at once, rather than growing one by one.
+    headers.reserve(SECURITY_HEADERS.len() + 2);
+    for (name, value) in SECURITY_HEADERS.iter() {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    if edit && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }

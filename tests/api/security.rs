@@ -26,6 +26,9 @@ async fn cross_site_state_changing_requests_are_refused_and_same_site_ones_pass(
         .await;
     cross_site.assert_status(StatusCode::FORBIDDEN);
     assert!(cross_site.body.contains("sent from another website"));
+    // The refusal is a page like any other: framed by no one, stored by no one.
+    assert_eq!(cross_site.headers[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(cross_site.headers[header::CACHE_CONTROL], "no-store");
     let foreign_origin = app
         .send(
             form_post(&path)
