@@ -31,7 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::input::{self, Column, Context, FieldErrors, RawWorkflow};
 use super::model::{Workflow, name_key};
-use super::repo::{self, RevisionChange};
+use super::repo::{self, RevisionChange, SavedRow};
 use super::service::{SaveRejection, name_taken};
 use super::snapshot::{Cache, Snapshot};
 use crate::catalog::Catalog;
@@ -161,6 +161,8 @@ struct Accepted<'e> {
     scorecard_id: i64,
     /// The workflow as this edit leaves it.
     workflow: Workflow,
+    /// This edit changed its name.
+    renamed: bool,
     changes: Vec<FieldChange>,
     actor: &'e str,
 }
@@ -286,8 +288,10 @@ fn check<'e>(
         Err(errors) => return Ok(Err(SaveRejection::Invalid(errors))),
     };
     // Names are unique, so a workflow that keeps its own cannot meet another's.
+    let renamed = fields.name != base.fields.name;
     let key = name_key(&fields.name);
-    if key != name_key(&base.fields.name)
+    if renamed
+        && key != name_key(&base.fields.name)
         && let Some(other) = snapshot.find_key(&key)
         && other != id
     {
@@ -309,6 +313,7 @@ fn check<'e>(
     plan.accepted.push(Accepted {
         scorecard_id: snapshot.scorecard.id,
         workflow: saved.clone(),
+        renamed,
         changes,
         actor: &edit.actor,
     });
@@ -321,10 +326,14 @@ fn check<'e>(
 /// scorecard's new revision, and a history entry per edit. Returns false, having written
 /// nothing that will commit, if the stored state is not the one the plan started from.
 async fn write(tx: &mut WriteTx, touched: &[Touched], plan: &Plan<'_>) -> AppResult<bool> {
-    let rows: Vec<(i64, &Workflow)> = plan
+    let rows: Vec<SavedRow> = plan
         .accepted
         .iter()
-        .map(|a| (a.scorecard_id, &a.workflow))
+        .map(|a| SavedRow {
+            scorecard_id: a.scorecard_id,
+            workflow: &a.workflow,
+            renamed: a.renamed,
+        })
         .collect();
     if repo::update_workflows(tx, &rows).await? != rows.len() as u64 {
         return Ok(false);
@@ -527,6 +536,35 @@ mod tests {
         assert_eq!(room.workflow(a).await.fields.name, "Beta");
         assert_eq!(room.workflow(b).await.fields.name, "Alpha");
         assert_eq!(room.workflow(a).await.version, 3);
+        room.assert_cache_is_current().await;
+    }
+
+    #[tokio::test]
+    async fn renames_and_edits_that_keep_the_name_are_stored_in_order() {
+        let room = room(&["Alpha", "Beta", "Gamma"]).await;
+        let [a, b, c] = room.ids[..] else { panic!() };
+        let edits = [
+            room.edit(a, None, &[(Column::Metric, "kept")]),
+            // Only the case changes: the same key, a new name.
+            room.edit(b, None, &[(Column::Name, "BETA")]),
+            room.edit(c, None, &[(Column::Owner, "Grace")]),
+            room.edit(a, None, &[(Column::Name, "Alef")]),
+            room.edit(a, None, &[(Column::Metric, "after the rename")]),
+        ];
+        let outcomes = room.committer().commit(&edits).await.unwrap();
+
+        assert!(outcomes.iter().all(saved), "{outcomes:?}");
+        let alpha = room.workflow(a).await;
+        assert_eq!(
+            (alpha.fields.name.as_str(), alpha.fields.metric.as_str()),
+            ("Alef", "after the rename")
+        );
+        assert_eq!(room.workflow(b).await.fields.name, "BETA");
+        assert_eq!(room.workflow(c).await.fields.owner, "Grace");
+        // The old name is free again, under the index as well.
+        let taken = room.edit(c, None, &[(Column::Name, "alpha")]);
+        let outcomes = room.committer().commit(&[taken]).await.unwrap();
+        assert!(saved(&outcomes[0]), "{outcomes:?}");
         room.assert_cache_is_current().await;
     }
 

@@ -483,34 +483,40 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// Binds a workflow's fields in the order of `FIELD_COLUMNS`.
+/// Binds a workflow's fields in the order of `FIELD_COLUMNS`; with `keeping name`, all
+/// but the leading name columns (see `NAME_COLUMNS`).
 macro_rules! bind_fields {
     ($query:expr, $f:expr) => {{
         let c = Columns::of($f);
+        bind_fields!(@rest $query.bind(c.name).bind(c.name_key), c)
+    }};
+    ($query:expr, $f:expr, keeping name) => {{
+        let c = Columns::of($f);
+        bind_fields!(@rest $query, c)
+    }};
+    (@rest $query:expr, $c:ident) => {{
         $query
-            .bind(c.name)
-            .bind(c.name_key)
-            .bind(c.team)
-            .bind(c.description)
-            .bind(c.monthly_spend)
-            .bind(c.model)
-            .bind(c.monthly_input_tokens)
-            .bind(c.monthly_output_tokens)
-            .bind(c.target_model)
-            .bind(c.current_tier)
-            .bind(c.owner)
-            .bind(c.metric)
-            .bind(c.next_step)
-            .bind(c.kill_criteria)
-            .bind(c.stakes)
-            .bind(c.ambiguity)
-            .bind(c.business_case)
-            .bind(c.sensitive_data)
-            .bind(c.defended)
-            .bind(c.tier_override)
-            .bind(c.tier_override_reason)
-            .bind(c.verdict_override)
-            .bind(c.verdict_override_reason)
+            .bind($c.team)
+            .bind($c.description)
+            .bind($c.monthly_spend)
+            .bind($c.model)
+            .bind($c.monthly_input_tokens)
+            .bind($c.monthly_output_tokens)
+            .bind($c.target_model)
+            .bind($c.current_tier)
+            .bind($c.owner)
+            .bind($c.metric)
+            .bind($c.next_step)
+            .bind($c.kill_criteria)
+            .bind($c.stakes)
+            .bind($c.ambiguity)
+            .bind($c.business_case)
+            .bind($c.sensitive_data)
+            .bind($c.defended)
+            .bind($c.tier_override)
+            .bind($c.tier_override_reason)
+            .bind($c.verdict_override)
+            .bind($c.verdict_override_reason)
     }};
 }
 
@@ -551,33 +557,62 @@ pub async fn update_workflow(
 /// must exist in its scorecard.
 pub async fn update_workflows(
     conn: &mut SqliteConnection,
-    workflows: &[(i64, &Workflow)],
+    workflows: &[SavedRow<'_>],
 ) -> Result<u64, AppError> {
-    let written = execute_chunked(
-        conn,
-        workflows,
-        &UPDATE_WORKFLOWS,
-        |query, (scorecard_id, w)| {
-            bind_fields!(query, &w.fields)
-                .bind(w.version)
-                .bind(w.id)
-                .bind(*scorecard_id)
-        },
-    )
-    .await?;
+    let mut written = 0;
+    // Runs of rows that keep their names, and of rows that change them, in order.
+    for run in workflows.chunk_by(|a, b| a.renamed == b.renamed) {
+        written += if run[0].renamed {
+            execute_chunked(conn, run, &UPDATE_WORKFLOWS, |query, row| {
+                bind_fields!(query, &row.workflow.fields)
+                    .bind(row.workflow.version)
+                    .bind(row.workflow.id)
+                    .bind(row.scorecard_id)
+            })
+            .await?
+        } else {
+            execute_chunked(conn, run, &UPDATE_WORKFLOWS_KEEPING_NAME, |query, row| {
+                bind_fields!(query, &row.workflow.fields, keeping name)
+                    .bind(row.workflow.version)
+                    .bind(row.workflow.id)
+                    .bind(row.scorecard_id)
+            })
+            .await?
+        };
+    }
     Ok(written)
 }
 
+/// A workflow as `update_workflows` stores it.
+pub struct SavedRow<'a> {
+    pub scorecard_id: i64,
+    pub workflow: &'a Workflow,
+    /// Its name changed: otherwise the name columns, and the unique index on them, are
+    /// left as they are (rewriting an index entry costs a page write even when its
+    /// value is the same).
+    pub renamed: bool,
+}
+
+/// The leading columns of `FIELD_COLUMNS` that hold the name.
+const NAME_COLUMNS: usize = 2;
+
 /// For each of `CHUNKS`, that many copies of the statement that saves one workflow.
-static UPDATE_WORKFLOWS: LazyLock<[String; CHUNKS.len()]> = LazyLock::new(|| {
+static UPDATE_WORKFLOWS: LazyLock<[String; CHUNKS.len()]> =
+    LazyLock::new(|| update_statements(&FIELD_COLUMNS));
+
+/// `UPDATE_WORKFLOWS` for workflows that keep their names.
+static UPDATE_WORKFLOWS_KEEPING_NAME: LazyLock<[String; CHUNKS.len()]> =
+    LazyLock::new(|| update_statements(&FIELD_COLUMNS[NAME_COLUMNS..]));
+
+fn update_statements(columns: &[&str]) -> [String; CHUNKS.len()] {
     let one = format!(
         "update or rollback workflows set {}, version = ?,
             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          where id = ? and scorecard_id = ?;",
-        set_fields()
+        set_columns(columns)
     );
     chunk_statements(|size| one.repeat(size))
-});
+}
 
 /// `insert_workflow`'s statement: the fields, then the scorecard.
 static INSERT_WORKFLOW: LazyLock<String> = LazyLock::new(|| {
@@ -601,7 +636,15 @@ static UPDATE_WORKFLOW: LazyLock<String> = LazyLock::new(|| {
 
 /// `column = ?` for each of `FIELD_COLUMNS`, in order, for `bind_fields!`.
 fn set_fields() -> String {
-    FIELD_COLUMNS.map(|c| format!("{c} = ?")).join(", ")
+    set_columns(&FIELD_COLUMNS)
+}
+
+fn set_columns(columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("{c} = ?"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A scorecard's revision moving from `from` to `to`.
