@@ -26,7 +26,9 @@ const READ_CONNECTIONS: u32 = 8;
 /// few hundred bytes in each of several pages (its row, the name index, the history and
 /// its indexes), and every changed page goes whole to the write-ahead log and, at the
 /// checkpoint, to the disk: with SQLite's default 4 KB pages a busy room wrote about
-/// 15 KB per edit, with 1 KB pages under 5 KB. Rows stay well within a page.
+/// 15 KB per edit, with 1 KB pages under 5 KB. A workflow's row as typed in a workshop
+/// (a few hundred bytes) fits in a page; long texts go on to further pages, as rows
+/// longer than 4 KB always did.
 const PAGE_SIZE: u32 = 1024;
 
 /// How often committed pages are copied from the write-ahead log into the database file.

@@ -4,7 +4,8 @@
 //! an edit changes (the log writes, the lock, the round trips to the connection's
 //! thread). When a room saves at once, those costs would queue everyone behind one
 //! another. So edits queue here, and one thread commits whatever has queued in one
-//! transaction: an edit in a quiet moment commits at once, alone; under a burst, each
+//! transaction: an edit in a quiet moment commits alone, after letting the threads that
+//! read requests run once (the rest of a burst may be arriving); under a burst, each
 //! commit carries the edits that arrived while the one before it ran. The thread is the
 //! committer's own, so its round trips to the database do not wait behind every request
 //! the server is busy parsing.

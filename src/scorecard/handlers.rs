@@ -322,7 +322,6 @@ fn upload_error(e: axum::extract::multipart::MultipartError) -> AppError {
     }
 }
 
-/// The workflow form's fields as posted: every column, plus the version it was loaded at.
 /// A posted workflow form: every column's cell (empty where the form left it out) and
 /// the version the form was made from. Read straight from the body into the cells, with
 /// no map in between: saving this form is the busiest request of a workshop.

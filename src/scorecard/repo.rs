@@ -552,9 +552,10 @@ pub async fn update_workflow(
 }
 
 /// Stores each workflow's fields and version as given, one statement per workflow in the
-/// order given (a workflow may appear more than once: the last is what stays), in as few
-/// round trips as there are chunks of `CHUNKS`. Returns how many rows it changed: each
-/// must exist in its scorecard.
+/// order given (a workflow may appear more than once: the last is what stays). Rows go in
+/// chunks of `CHUNKS`, each run of renames and each run of rows keeping their names
+/// chunked on its own. Returns how many rows it changed: each must exist in its
+/// scorecard.
 pub async fn update_workflows(
     conn: &mut SqliteConnection,
     workflows: &[SavedRow<'_>],

@@ -78,8 +78,8 @@ pub struct Snapshot {
     pub scorecard: Scorecard,
     /// In list order.
     entries: Vec<Arc<Entry>>,
-    /// Each workflow's id, by the same index: a workflow is found without visiting every
-    /// entry.
+    /// Each workflow's id, by the same index: finding a workflow scans this compact list
+    /// rather than following a pointer to every entry.
     ids: Vec<i64>,
     /// What the rules make of each workflow, by the same index.
     evals: Vec<Evaluation>,

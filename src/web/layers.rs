@@ -61,7 +61,12 @@ pub fn apply(router: Router<AppState>, config: &Config) -> Router<AppState> {
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(RequestIds))
             .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            // `observe` logs failures, with their route and id.
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_failure(()),
+            )
             // Event streams are left uncompressed by the default predicate, so they flow.
             .layer(CompressionLayer::new())
             .layer(middleware::from_fn(protect))
@@ -85,9 +90,16 @@ impl MakeRequestId for RequestIds {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
         static PREFIX: LazyLock<u32> = LazyLock::new(|| {
             let mut bytes = [0; 4];
-            // Without a random source the prefix is 0: ids are still unique in the run.
-            let _ = getrandom::fill(&mut bytes);
-            u32::from_le_bytes(bytes)
+            if getrandom::fill(&mut bytes).is_ok() {
+                u32::from_le_bytes(bytes)
+            } else {
+                // Without a random source: the start time and the process id still tell
+                // runs apart.
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                now.subsec_nanos() ^ std::process::id()
+            }
         });
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -147,7 +159,7 @@ fn cross_site_refusal(_: tower_http::csrf::ProtectionError) -> Response {
 
 /// The request's span, for `RUST_LOG=debug`: it names the matched route (`/s/{token}`),
 /// never the URI, so share tokens stay out of the logs. At the default level no span is
-/// made: the one line a request may write, its error, names the route and id itself.
+/// made: a request's error line names its route and id itself (see `observe`).
 fn request_span(req: &Request) -> tracing::Span {
     tracing::debug_span!(
         "request",
