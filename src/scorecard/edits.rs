@@ -290,10 +290,8 @@ fn check<'e>(
     };
     // Names are unique, so a workflow that keeps its own cannot meet another's.
     let renamed = fields.name != base.fields.name;
-    let key = name_key(&fields.name);
     if renamed
-        && key != name_key(&base.fields.name)
-        && let Some(other) = snapshot.find_key(&key)
+        && let Some(other) = snapshot.find_key(&name_key(&fields.name))
         && other != id
     {
         let mut errors = FieldErrors::default();

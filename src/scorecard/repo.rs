@@ -563,23 +563,24 @@ pub async fn update_workflows(
     let mut written = 0;
     // Runs of rows that keep their names, and of rows that change them, in order.
     for run in workflows.chunk_by(|a, b| a.renamed == b.renamed) {
-        written += if run[0].renamed {
-            execute_chunked(conn, run, &UPDATE_WORKFLOWS, |query, row| {
-                bind_fields!(query, &row.workflow.fields)
-                    .bind(row.workflow.version)
-                    .bind(row.workflow.id)
-                    .bind(row.scorecard_id)
-            })
-            .await?
+        let statements = if run[0].renamed {
+            &*UPDATE_WORKFLOWS
         } else {
-            execute_chunked(conn, run, &UPDATE_WORKFLOWS_KEEPING_NAME, |query, row| {
-                bind_fields!(query, &row.workflow.fields, keeping name)
-                    .bind(row.workflow.version)
-                    .bind(row.workflow.id)
-                    .bind(row.scorecard_id)
-            })
-            .await?
+            &*UPDATE_WORKFLOWS_KEEPING_NAME
         };
+        written += execute_chunked(conn, run, statements, |query, row| {
+            let fields = &row.workflow.fields;
+            let query = if row.renamed {
+                bind_fields!(query, fields)
+            } else {
+                bind_fields!(query, fields, keeping name)
+            };
+            query
+                .bind(row.workflow.version)
+                .bind(row.workflow.id)
+                .bind(row.scorecard_id)
+        })
+        .await?;
     }
     Ok(written)
 }
@@ -631,15 +632,11 @@ static UPDATE_WORKFLOW: LazyLock<String> = LazyLock::new(|| {
             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
          where id = ? and scorecard_id = ?
          returning {WORKFLOW_COLUMNS}",
-        set_fields()
+        set_columns(&FIELD_COLUMNS)
     )
 });
 
-/// `column = ?` for each of `FIELD_COLUMNS`, in order, for `bind_fields!`.
-fn set_fields() -> String {
-    set_columns(&FIELD_COLUMNS)
-}
-
+/// `column = ?` for each of `columns`, in order, for `bind_fields!`.
 fn set_columns(columns: &[&str]) -> String {
     columns
         .iter()
